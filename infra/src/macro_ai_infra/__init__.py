@@ -1,0 +1,1 @@
+"""AWS CDK app for the Macro AI platform on ECS Fargate."""

@@ -1,0 +1,213 @@
+"""Configuration: the Parameter Store hierarchy, the app secret and (optionally) RDS PostgreSQL.
+
+- Non-secret settings are written under ``/macro-ai/<env>/<NAME>`` (String parameters, one per setting), the
+  hierarchy both fleets and the service's run-time reader use; the task definition gets the same values.
+- Operator-owned, non-secret items the IaC cannot know (the Cognito ids) are *referenced* under the same
+  prefix and injected by ECS from Parameter Store.
+- Every secret of the contract is a JSON key of one Secrets Manager secret, ``macro-ai/<env>/app``. The stack
+  creates only its shape (empty values, plus a generated cookie key); operators set the values, and the
+  template never carries one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from macro_ai_infra.nag import acknowledge
+
+from macro_ai_infra.contract import ServiceContract
+from macro_ai_infra.profiles import DatabaseConfig, Profile
+
+# Contract environment names whose values are owned by operators and read from Parameter Store by ECS.
+OPERATOR_PARAMETERS = ("AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID")
+# The one secret key the stack can generate itself: 64 lowercase hex characters (AES-256 key).
+GENERATED_SECRET_KEY = "COOKIE_ENCRYPTION_KEY"
+_NOT_HEX = "ghijklmnopqrstuvwxyz"
+
+
+def plain_environment(profile: Profile, contract: ServiceContract, *, app_env: str, region: str,
+                      cors_allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """Values of the contract's non-secret environment, from the profile (operator-owned names excluded)."""
+    limits = profile.rate_limits
+    values = {
+        "APP_ENV": app_env,
+        "SERVER_PORT": str(contract.port),
+        "LOG_LEVEL": profile.log_level,
+        "COOKIE_DOMAIN": profile.domain_name,
+        "CUSTOM_DOMAIN_NAME": profile.domain_name,
+        "CORS_ALLOWED_ORIGINS": ",".join(cors_allowed_origins),
+        "TRUSTED_PROXY_HOPS": "1",
+        "AWS_COGNITO_REGION": region,
+        "AWS_COGNITO_REFRESH_TOKEN_EXPIRY": str(profile.refresh_token_expiry_days),
+        "AI_PROVIDER": profile.ai_provider,
+        "OPENAI_MODEL": profile.openai_model,
+        "OPENAI_BASE_URL": profile.openai_base_url,
+        "RATE_LIMIT_MAX_REQUESTS": str(limits.max_requests),
+        "RATE_LIMIT_WINDOW_SECONDS": str(limits.window_seconds),
+        "AUTH_RATE_LIMIT_MAX_REQUESTS": str(limits.auth_max_requests),
+        "AUTH_RATE_LIMIT_WINDOW_SECONDS": str(limits.auth_window_seconds),
+        "API_RATE_LIMIT_MAX_REQUESTS": str(limits.api_max_requests),
+        "API_RATE_LIMIT_WINDOW_SECONDS": str(limits.api_window_seconds),
+        "SHUTDOWN_DRAIN_SECONDS": str(contract.drain_seconds),
+    }
+    expected = set(contract.environment) - set(OPERATOR_PARAMETERS)
+    if set(values) != expected:
+        raise ValueError(
+            "service contract and infra disagree on environment names: "
+            f"missing {sorted(expected - set(values))}, unknown {sorted(set(values) - expected)}"
+        )
+    return values
+
+
+def operator_parameters(scope: Construct, prefix: str) -> dict[str, ssm.IStringParameter]:
+    """The operator-owned parameters, referenced (not created) under ``prefix``."""
+    return {
+        name: ssm.StringParameter.from_string_parameter_name(
+            scope, f"Operator{name.title().replace('_', '')}", f"{prefix}{name}"
+        )
+        for name in OPERATOR_PARAMETERS
+    }
+
+
+class Configuration(Construct):
+    """Parameter Store hierarchy + the app secret of one environment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        profile: Profile,
+        contract: ServiceContract,
+        settings: dict[str, str] | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.prefix = contract.parameter_prefix(profile.environment)
+        self.parameter_path_arn_suffix = f"parameter{self.prefix}*"
+
+        self.setting_parameters: dict[str, ssm.StringParameter] = {}
+        for name, value in (settings or {}).items():
+            self.setting_parameters[name] = ssm.StringParameter(
+                self,
+                f"Setting{name.title().replace('_', '')}",
+                parameter_name=f"{self.prefix}{name}",
+                # SSM rejects empty strings; "-" is documented to mean "unset" for the run-time reader.
+                string_value=value or "-",
+                description=f"{contract.service} {name} ({profile.environment}); managed by CDK",
+                tier=ssm.ParameterTier.STANDARD,
+            )
+
+        self.operator_parameters = operator_parameters(self, self.prefix)
+
+        template = {name: "" for name in contract.secrets if name != GENERATED_SECRET_KEY}
+        self.app_secret = secretsmanager.Secret(
+            self,
+            "AppSecret",
+            secret_name=contract.secret_name(profile.environment),
+            description=(
+                f"{contract.service} secrets ({profile.environment}): one JSON key per secret of the "
+                "service contract. Values are set by operators, never by the template."
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(template, sort_keys=True),
+                generate_string_key=GENERATED_SECRET_KEY,
+                password_length=64,
+                exclude_punctuation=True,
+                exclude_uppercase=True,
+                include_space=False,
+                exclude_characters=_NOT_HEX,
+            ),
+            removal_policy=RemovalPolicy.RETAIN if profile.retain_data else RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.app_secret,
+            "AwsSolutions-SMG4",
+            (
+                "The app secret holds third-party credentials (Cognito client secret, model provider key, "
+                "client API key) that are rotated by their issuers and written by operators; no Lambda can "
+                "rotate them. The database password that can rotate is the RDS-managed master secret."
+            ),
+        )
+
+
+class Database(Construct):
+    """RDS PostgreSQL with an RDS-managed master secret (rotated by RDS every 7 days, no Lambda)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        profile: Profile,
+        config: DatabaseConfig,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.port = 5432
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"macro-ai {profile.environment} PostgreSQL: clients are added explicitly",
+            allow_all_outbound=False,
+        )
+        subnet_group = rds.CfnDBSubnetGroup(
+            self,
+            "SubnetGroup",
+            db_subnet_group_description=f"macro-ai {profile.environment} database subnets",
+            subnet_ids=vpc.select_subnets(
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ).subnet_ids
+            if subnets.subnet_type == ec2.SubnetType.PRIVATE_WITH_EGRESS
+            else vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnet_ids,
+        )
+        self.instance = rds.CfnDBInstance(
+            self,
+            "Instance",
+            engine="postgres",
+            engine_version=config.engine_version,
+            db_instance_class=config.instance_class,
+            allocated_storage=str(config.allocated_storage_gib),
+            max_allocated_storage=config.max_allocated_storage_gib,
+            storage_type="gp3",
+            storage_encrypted=True,
+            db_name="macroai",
+            master_username="macroai",
+            manage_master_user_password=True,
+            multi_az=config.multi_az,
+            publicly_accessible=False,
+            db_subnet_group_name=subnet_group.ref,
+            vpc_security_groups=[self.security_group.security_group_id],
+            backup_retention_period=config.backup_retention_days,
+            deletion_protection=config.deletion_protection,
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            enable_iam_database_authentication=True,
+            enable_performance_insights=False,
+            port=str(self.port),
+        )
+        policy = RemovalPolicy.SNAPSHOT if profile.retain_data else RemovalPolicy.DESTROY
+        self.instance.apply_removal_policy(policy)
+        if not config.multi_az:
+            acknowledge(
+                self.instance,
+                "AwsSolutions-RDS3",
+                "Single-AZ by profile choice for a non-production database: a failover costs minutes of "
+                "downtime there, and Multi-AZ doubles the instance cost. Production profiles set multi_az.",
+            )
+        acknowledge(
+            self.instance,
+            "AwsSolutions-RDS11",
+            "The default PostgreSQL port is kept: a non-standard port is obscurity, not a control. Access "
+            "is limited by the database security group to the API tasks (and legacy fleet) only.",
+        )
+        self.master_secret_arn = self.instance.attr_master_user_secret_secret_arn
+        self.endpoint = self.instance.attr_endpoint_address

@@ -1,0 +1,1 @@
+"""Stacks: each only composes constructs from ``macro_ai_infra.constructs``."""
