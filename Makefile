@@ -1,0 +1,43 @@
+# Thin entry points over uv. Only Python 3.11, make and git are needed on a fresh machine:
+# the first target that needs uv installs the pinned version into .tools/.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+RUN := $(UV) run --frozen --no-sync
+UV_COMPILE_BYTECODE ?= 1
+export UV_COMPILE_BYTECODE
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: run test lint typecheck unit bench image compose-up compose-down synth clean-data help
+
+help:
+	@echo "make run    - the service on 127.0.0.1:3040 with embedded PostgreSQL and the Cognito emulator"
+	@echo "make test   - every test (lint, types, unit, integration, infra, deploy, container)"
+	@echo "make bench  - benchmarks (figures go to docs/benchmarks.md by hand)"
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) uv.lock pyproject.toml api/pyproject.toml infra/pyproject.toml deploy/pyproject.toml devstack/pyproject.toml
+	$(UV) sync --frozen
+	@touch $@
+
+sync: .venv/.synced
+
+run: .venv/.synced
+	$(RUN) python -m macro_ai_devstack
+
+lint: .venv/.synced
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy api/src
+
+test: lint
+	$(RUN) pytest
+
+bench: .venv/.synced
+	$(RUN) python bench/run.py
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""Chats and their messages, owned by one user each."""

@@ -1,0 +1,39 @@
+"""Small adapters over AWS Parameter Store and Secrets Manager.
+
+Both return a flat ``{NAME: value}`` mapping, the same shape as environment variables, so that the
+settings loader and the run-time refresher share one code path. boto3 is imported lazily: it costs
+a few hundred milliseconds of start-up and most local runs never touch AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _client(service: str, region: str | None) -> Any:
+    import boto3  # noqa: PLC0415 - lazy on purpose, see module docstring
+
+    return boto3.client(service, region_name=region)
+
+
+def read_parameters(path: str, region: str | None) -> dict[str, str]:
+    """All parameters under ``path`` (SecureString decrypted), keyed by their last path segment."""
+    prefix = path.rstrip("/") + "/"
+    client = _client("ssm", region)
+    values: dict[str, str] = {}
+    for page in client.get_paginator("get_parameters_by_path").paginate(
+        Path=prefix, Recursive=True, WithDecryption=True
+    ):
+        for parameter in page["Parameters"]:
+            values[parameter["Name"].removeprefix(prefix)] = parameter["Value"]
+    return values
+
+
+def read_json_secret(secret_id: str, region: str | None) -> dict[str, str]:
+    """A Secrets Manager secret holding a JSON object of ``{NAME: value}``."""
+    response = _client("secretsmanager", region).get_secret_value(SecretId=secret_id)
+    document = json.loads(response["SecretString"])
+    if not isinstance(document, dict):
+        raise ValueError(f"secret {secret_id} is not a JSON object")
+    return {str(key): str(value) for key, value in document.items()}

@@ -1,0 +1,296 @@
+"""Typed settings for the Macro AI service.
+
+Sources, later ones winning (SPEC 1.6): field defaults, a ``.env`` file (development only),
+environment variables, AWS Parameter Store under ``/macro-ai/<environment>/`` and one AWS Secrets
+Manager JSON secret. Every problem is collected and reported by item name, never by value.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from macro_ai.config import aws_sources
+
+_PREVIEW = re.compile(r"pr-[1-9][0-9]{0,5}")
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PREVIEW = "preview"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class EnvironmentProfile:
+    """What differs between environments, as data rather than ``if env == ...`` branches."""
+
+    reads_dotenv: bool
+    secure_cookies: bool
+    offline_provider_allowed: bool
+
+
+PROFILES: Mapping[Environment, EnvironmentProfile] = {
+    Environment.DEVELOPMENT: EnvironmentProfile(True, False, True),
+    Environment.TEST: EnvironmentProfile(False, True, True),
+    Environment.PREVIEW: EnvironmentProfile(False, True, True),
+    Environment.STAGING: EnvironmentProfile(False, True, False),
+    Environment.PRODUCTION: EnvironmentProfile(False, True, False),
+}
+
+
+def classify_environment(name: str) -> Environment:
+    """``pr-<n>`` is a preview; anything else must name an environment exactly."""
+    if _PREVIEW.fullmatch(name):
+        return Environment.PREVIEW
+    if name == Environment.PREVIEW.value:
+        raise ValueError("a preview environment is named pr-<number>")
+    return Environment(name)
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every configuration item of the service. Environment variable = field name in upper case."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    # -- where configuration comes from
+    app_env: str = "development"
+    aws_region: str = "us-east-1"
+    config_parameter_store: bool = False
+    config_secret_id: str | None = None
+    config_refresh_seconds: float = Field(default=300, ge=1, le=86_400)
+
+    # -- server
+    server_host: str = "127.0.0.1"
+    server_port: int = Field(default=3040, ge=1, le=65_535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    shutdown_drain_seconds: float = Field(default=20, ge=0, le=110)
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
+
+    # -- client application and browser
+    api_key: SecretStr = Field(min_length=32)
+    cookie_encryption_key: SecretStr
+    cookie_domain: str = "localhost"
+    custom_domain_name: str | None = None
+    cors_allowed_origins: CsvList = Field(default_factory=list)
+
+    # -- Cognito
+    aws_cognito_region: str = "us-east-1"
+    aws_cognito_user_pool_id: str = Field(min_length=1)
+    aws_cognito_user_pool_client_id: str = Field(min_length=1)
+    aws_cognito_user_pool_secret_key: SecretStr = Field(min_length=1)
+    aws_cognito_refresh_token_expiry: int = Field(default=30, ge=1, le=3650, description="days")
+    aws_cognito_endpoint_url: str | None = None
+    aws_cognito_issuer: str | None = None
+    aws_cognito_jwks_url: str | None = None
+
+    # -- database and shared store
+    relational_database_url: SecretStr
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    database_max_overflow: int = Field(default=5, ge=0, le=100)
+    database_pool_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    database_connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    readiness_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    redis_url: SecretStr | None = None
+
+    # -- model provider
+    ai_provider: Literal["openai", "offline"] = "offline"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=60, gt=0, le=600)
+
+    # -- rate limits (per client IP)
+    rate_limit_max_requests: int = Field(default=100, ge=1)
+    rate_limit_window_seconds: int = Field(default=900, ge=1)
+    auth_rate_limit_max_requests: int = Field(default=10, ge=1)
+    auth_rate_limit_window_seconds: int = Field(default=3600, ge=1)
+    api_rate_limit_max_requests: int = Field(default=60, ge=1)
+    api_rate_limit_window_seconds: int = Field(default=60, ge=1)
+
+    @field_validator("app_env")
+    @classmethod
+    def _known_environment(cls, value: str) -> str:
+        try:
+            classify_environment(value)
+        except ValueError:
+            raise ValueError(
+                "must be development, test, staging, production or pr-<number>"
+            ) from None
+        return value
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError("each origin must be scheme://host[:port] with no path")
+        return value
+
+    @field_validator("cookie_encryption_key")
+    @classmethod
+    def _hex_key(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", value.get_secret_value()):
+            raise ValueError("must be 64 hexadecimal characters (a 256-bit key)")
+        return value
+
+    @field_validator("relational_database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr) -> SecretStr:
+        if not re.match(r"postgres(ql)?(\+asyncpg)?://", value.get_secret_value()):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"rediss?://", value.get_secret_value()):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("custom_domain_name")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+", value):
+            raise ValueError("must be a lower-case DNS name such as example.com")
+        return value
+
+    @model_validator(mode="after")
+    def _provider_complete(self) -> Settings:
+        if self.ai_provider == "openai" and self.openai_api_key is None:
+            raise ValueError("OPENAI_API_KEY is required when AI_PROVIDER is openai")
+        if self.ai_provider == "offline" and not self.profile.offline_provider_allowed:
+            raise ValueError(f"AI_PROVIDER=offline is not allowed in {self.environment.value}")
+        return self
+
+    @property
+    def environment(self) -> Environment:
+        return classify_environment(self.app_env)
+
+    @property
+    def profile(self) -> EnvironmentProfile:
+        return PROFILES[self.environment]
+
+    @property
+    def parameter_store_path(self) -> str:
+        return f"/macro-ai/{self.app_env}/"
+
+    @property
+    def cognito_issuer(self) -> str:
+        return self.aws_cognito_issuer or (
+            f"https://cognito-idp.{self.aws_cognito_region}.amazonaws.com/{self.aws_cognito_user_pool_id}"
+        )
+
+    @property
+    def cognito_jwks_url(self) -> str:
+        return self.aws_cognito_jwks_url or f"{self.cognito_issuer}/.well-known/jwks.json"
+
+    @property
+    def preview_origin_pattern(self) -> str | None:
+        """Anchored pattern for preview frontends (``https://pr-<n>.<domain>``)."""
+        if self.custom_domain_name is None:
+            return None
+        return r"https://pr-[0-9]{1,6}\." + re.escape(self.custom_domain_name)
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used. ``problems`` holds one line per item, never a value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _field_names() -> set[str]:
+    return set(Settings.model_fields)
+
+
+def _only_known(values: Mapping[str, str]) -> dict[str, str]:
+    known = _field_names()
+    return {key.lower(): value for key, value in values.items() if key.lower() in known}
+
+
+def aws_overrides(bootstrap: Settings | Mapping[str, Any]) -> dict[str, str]:
+    """Values from Parameter Store and Secrets Manager (the latter winning), by field name."""
+    get = bootstrap.get if isinstance(bootstrap, Mapping) else lambda k, d=None: getattr(bootstrap, k, d)
+    app_env = str(get("app_env", "development"))
+    region = get("aws_region", None)
+    values: dict[str, str] = {}
+    if str(get("config_parameter_store", False)).lower() in {"1", "true", "yes"}:
+        values.update(_only_known(aws_sources.read_parameters(f"/macro-ai/{app_env}/", region)))
+    secret_id = get("config_secret_id", None)
+    if secret_id:
+        values.update(_only_known(aws_sources.read_json_secret(str(secret_id), region)))
+    return values
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"]) or "configuration"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "is required but missing"
+    elif error["type"] in {"too_short", "string_too_short"}:
+        message = f"is too short (at least {error['ctx']['min_length']} characters)"
+    return f"{location.upper()}: {message}"
+
+
+class _Bootstrap(BaseSettings):
+    """The few items that say where the rest of the configuration lives."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+    app_env: str = "development"
+    aws_region: str = "us-east-1"
+    config_parameter_store: bool = False
+    config_secret_id: str | None = None
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Load and validate everything, or raise ConfigError listing every problem by name."""
+    try:
+        dotenv = env_file if env_file is not None and env_file.is_file() else None
+        bootstrap = _Bootstrap(_env_file=dotenv)  # type: ignore[call-arg]
+        reads_dotenv = PROFILES[classify_environment(bootstrap.app_env)].reads_dotenv
+    except ValueError:
+        raise ConfigError(
+            ["APP_ENV: must be development, test, staging, production or pr-<number>"]
+        ) from None
+    except ValidationError as exc:
+        raise ConfigError([_describe(e) for e in exc.errors()]) from None
+    dotenv = dotenv if reads_dotenv else None
+    try:
+        overrides = aws_overrides(bootstrap.model_dump())
+    except Exception as exc:  # any AWS failure is a configuration failure, reported by kind only
+        raise ConfigError([f"AWS configuration sources: cannot be read ({type(exc).__name__})"]) from None
+    try:
+        return Settings(_env_file=dotenv, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError([_describe(e) for e in exc.errors()]) from None
+
+
+def environment_variable_names() -> set[str]:
+    """Every environment variable the service reads (for the contract tests)."""
+    return {name.upper() for name in _field_names()}
+

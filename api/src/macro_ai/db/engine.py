@@ -1,0 +1,51 @@
+"""The async engine: asyncpg under SQLAlchemy, with settings read per new connection.
+
+Connections are made from ``live.current`` each time, so a rotated database password is used by
+the next connection without a restart. ``pool_pre_ping`` discards connections that died with a
+database restart, so the service recovers by itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from macro_ai.config.live import LiveSettings
+
+
+def asyncpg_dsn(url: str) -> str:
+    """asyncpg wants plain ``postgresql://``; SQLAlchemy-style driver suffixes are dropped."""
+    return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql://", url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql+asyncpg://", url)
+
+
+def create_engine(live: LiveSettings) -> AsyncEngine:
+    settings = live.current
+
+    async def connect() -> asyncpg.Connection:
+        current = live.current
+        return await asyncpg.connect(
+            asyncpg_dsn(current.relational_database_url.get_secret_value()),
+            timeout=current.database_connect_timeout_seconds,
+            command_timeout=30,
+            server_settings={"application_name": "macro-ai-api"},
+        )
+
+    return create_async_engine(
+        "postgresql+asyncpg://",
+        async_creator=connect,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,125 @@
+"""One error shape for every failure: ``{message, type, details?}``.
+
+``details`` lists validation problems by field path and message only: never the offending input,
+never a stack trace, in any environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+import structlog
+
+log = structlog.get_logger("macro_ai.errors")
+
+
+class ErrorDetail(BaseModel):
+    path: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    details: list[ErrorDetail] | None = None
+
+
+class AppError(Exception):
+    """An expected failure that maps to a status code, raised by services."""
+
+    status_code = 400
+    error_type = "BadRequest"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(AppError):
+    status_code = 404
+    error_type = "NotFound"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    error_type = "Unauthorized"
+
+
+class Conflict(AppError):
+    status_code = 409
+    error_type = "Conflict"
+
+
+def _type_name(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.replace(" ", "").replace("-", "")
+    except ValueError:
+        return "Error"
+
+
+def error_bytes(message: str, error_type: str, details: Sequence[dict[str, str]] | None = None) -> bytes:
+    body: dict[str, Any] = {"message": message, "type": error_type}
+    if details:
+        body["details"] = list(details)
+    return orjson.dumps(body)
+
+
+def error_response(
+    status: int,
+    message: str,
+    error_type: str | None = None,
+    details: Sequence[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        error_bytes(message, error_type or _type_name(status), details),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def validation_details(errors: Sequence[Any]) -> list[dict[str, str]]:
+    return [
+        {"path": ".".join(str(part) for part in error.get("loc", ())), "message": str(error.get("msg", ""))}
+        for error in errors
+    ]
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and message == "Not Found":
+        message = "Route not found"
+    return error_response(exc.status_code, message, headers=exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "Request validation failed", "ValidationError", validation_details(exc.errors()))
+
+
+async def _app_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.message, exc.error_type)
+
+
+async def _unexpected(_: Request, exc: Exception) -> Response:
+    log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
+    return error_response(500, "Internal server error", "InternalServerError")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,1 @@
+"""Health: liveness, readiness, detailed checks and configuration report (SPEC 1.5)."""

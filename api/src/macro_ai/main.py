@@ -1,0 +1,103 @@
+"""The application factory: settings in, a fully wired ASGI app out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from macro_ai import __version__
+from macro_ai.config.live import LiveSettings
+from macro_ai.config.settings import Settings
+from macro_ai.db.engine import create_engine, session_factory
+from macro_ai.db.schema_version import HEAD_REVISIONS
+from macro_ai.errors import install_error_handlers
+from macro_ai.health.router import router as health_router
+from macro_ai.health.service import HealthService
+from macro_ai.lifecycle import Lifecycle
+from macro_ai.openapi import build_openapi
+from macro_ai.system.router import router as system_router
+from macro_ai.web.api_key import ApiKeyMiddleware
+from macro_ai.web.metrics import MetricsRecorder
+from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddleware, RedisStore, limits_from
+from macro_ai.web.request_context import RequestContextMiddleware
+
+METRICS_FLUSH_SECONDS = 60
+
+
+def _rate_limit_store(settings: Settings) -> CounterStore:
+    if settings.redis_url is not None:
+        return RedisStore(settings.redis_url.get_secret_value())
+    return MemoryStore()
+
+
+def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAPI:
+    lifecycle = lifecycle or Lifecycle()
+    live = LiveSettings(settings)
+    engine = create_engine(live)
+    metrics = MetricsRecorder("macro-ai-api", settings.app_env)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async def flush_metrics() -> None:
+            while True:
+                await asyncio.sleep(METRICS_FLUSH_SECONDS)
+                metrics.flush()
+
+        tasks = [asyncio.create_task(flush_metrics())]
+        if live.refreshes_from_aws:
+            tasks.append(asyncio.create_task(live.refresh_forever()))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            metrics.flush()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Macro AI API",
+        version=__version__,
+        description="Chat-assistant API: accounts through Amazon Cognito, chats, streamed AI replies.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.live = live
+    app.state.lifecycle = lifecycle
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.metrics = metrics
+    app.state.health = HealthService(engine, lifecycle, live, set(HEAD_REVISIONS))
+
+    api = APIRouter(prefix="/api")
+    api.include_router(health_router)
+    api.include_router(system_router)
+    app.include_router(api)
+    install_error_handlers(app)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+
+    # Added innermost first: the request context wraps everything, so even a 429 is logged.
+    app.add_middleware(ApiKeyMiddleware, expected_key=lambda: live.current.api_key.get_secret_value().encode())
+    app.add_middleware(RateLimitMiddleware, limits=limits_from(settings), store=_rate_limit_store(settings))
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allowed_origins,
+        allow_origin_regex=settings.preview_origin_pattern,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-API-KEY", "X-Request-Id"],
+        expose_headers=["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+        max_age=600,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        lifecycle=lifecycle,
+        metrics=metrics,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
+    )
+    return app

@@ -1,0 +1,53 @@
+"""The OpenAPI document, completed with what the middleware enforces.
+
+Routers declare their own responses; the API-key requirement and the 401/429 answers of the edge
+middleware apply to every non-exempt route and are added here, from the same exemption rules the
+middleware uses, so the document cannot drift from the behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from macro_ai.errors import ErrorBody
+from macro_ai.web.api_key import EXEMPT_PREFIXES
+
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-KEY", "description": "client application key"},
+    "CookieAuth": {"type": "apiKey", "in": "cookie", "name": "macro-ai-accessToken"},
+    "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    schemas = components.setdefault("schemas", {})
+    schemas.update(ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+    schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    rate_headers = {name: {"schema": {"type": "integer"}} for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")}
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if path.startswith(EXEMPT_PREFIXES):
+                continue
+            user_security = operation.get("security") or [{}]
+            operation["security"] = [{"ApiKey": [], **requirement} for requirement in user_security]
+            responses.setdefault("401", _error("Missing or invalid API key or credentials"))
+            responses.setdefault("429", _error("Rate limit exceeded", {**rate_headers, "Retry-After": {"schema": {"type": "integer"}}}))
+    app.openapi_schema = document
+    return document

@@ -1,0 +1,1 @@
+"""Runtime information for operators (API key required)."""

@@ -1,0 +1,1 @@
+"""Users: the local profile of a Cognito identity (id = Cognito ``sub``)."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: plain ASGI middleware for everything on the hot path."""

@@ -1,0 +1,93 @@
+"""The outermost middleware: request id, client IP, one JSON log line and metrics per request,
+security headers, and the in-flight count that graceful shutdown waits on.
+
+Plain ASGI, because every request passes through it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from macro_ai.lifecycle import Lifecycle
+from macro_ai.web.client_ip import client_ip
+from macro_ai.web.metrics import MetricsRecorder
+from macro_ai.web.security_headers import NO_STORE, security_headers
+
+log = structlog.get_logger("macro_ai.request")
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_TRACE_ROOT = re.compile(r"Root=([A-Za-z0-9-]{1,64})")
+
+
+def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
+    trace = None
+    for name, value in headers:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _SAFE_ID.fullmatch(candidate):
+                return candidate
+        elif name == b"x-amzn-trace-id":
+            trace = value.decode("latin-1")
+    if trace and (match := _TRACE_ROOT.search(trace)):
+        return match.group(1)
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, lifecycle: Lifecycle, metrics: MetricsRecorder, trusted_proxy_hops: int
+    ) -> None:
+        self.app = app
+        self.lifecycle = lifecycle
+        self.metrics = metrics
+        self.trusted_proxy_hops = trusted_proxy_hops
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = request_id_from(scope["headers"])
+        ip = client_ip(scope, self.trusted_proxy_hops)
+        scope.setdefault("state", {}).update(request_id=request_id, client_ip=ip)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        path: str = scope["path"]
+        extra_headers = [*security_headers(path), (b"x-request-id", request_id.encode())]
+        status = 500
+        self.lifecycle.request_started()
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if not any(name == b"cache-control" for name, _ in headers):
+                    headers.append(NO_STORE)
+                if self.lifecycle.draining:
+                    headers.append((b"connection", b"close"))
+                headers.extend(extra_headers)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self.lifecycle.request_finished()
+            millis = (time.perf_counter() - started) * 1000
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.record(f"{scope['method']} {template}", status, millis)
+            log.info(
+                "request",
+                method=scope["method"],
+                path=path,
+                status=status,
+                duration_ms=round(millis, 2),
+                client_ip=ip,
+            )

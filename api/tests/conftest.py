@@ -1,0 +1,107 @@
+"""Fixtures: a real PostgreSQL for the session, a fresh database per use, valid configuration."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from macro_ai.config.settings import Settings
+from macro_ai.main import create_app
+from macro_ai_devstack.postgres import LocalPostgres
+from macro_ai_devstack.testing import base_environment, free_port
+from moto.server import ThreadedMotoServer
+
+from api_support import service_environment, settings_from
+from fastapi import FastAPI
+
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    server = LocalPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
+    server.start()
+    yield server
+    server.destroy()
+
+
+async def _create_database(postgres: LocalPostgres) -> str:
+    name = "t_" + uuid.uuid4().hex[:12]
+    connection = await asyncpg.connect(postgres.admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return f"postgresql://postgres@127.0.0.1:{postgres.port}/{name}"
+
+
+@pytest.fixture
+async def empty_database(postgres: LocalPostgres) -> str:
+    """A new, empty database on the shared server."""
+    return await _create_database(postgres)
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(postgres: LocalPostgres) -> str:
+    """One database at the migration head, shared by the tests that only read the schema."""
+    import asyncio
+
+    from macro_ai.db import migrate
+
+    url = await _create_database(postgres)
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+@pytest.fixture
+def service_env(migrated_database: str) -> dict[str, str]:
+    return service_environment(migrated_database)
+
+
+@pytest.fixture
+def make_app(monkeypatch: pytest.MonkeyPatch, migrated_database: str):  # type: ignore[no-untyped-def]
+    def build(**overrides: str) -> FastAPI:
+        return create_app(settings_from(service_environment(migrated_database, **overrides), monkeypatch))
+
+    return build
+
+
+@pytest.fixture
+async def client(make_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    app = make_app()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+    await app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def aws_emulator() -> Iterator[str]:
+    """moto's server over HTTP on loopback: Parameter Store, Secrets Manager, Cognito."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(aws_emulator: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "AWS_ENDPOINT_URL": aws_emulator,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def tmp_log(tmp_path: Path) -> Path:
+    return tmp_path / "server.log"

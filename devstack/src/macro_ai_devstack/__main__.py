@@ -1,0 +1,5 @@
+import sys
+
+from macro_ai_devstack.run import main
+
+sys.exit(main())
