@@ -1,0 +1,46 @@
+"""One synth of the whole app per test session, shared by every test (plus one small variant app)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk import App, Validations  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+from infra_testkit import ALL_STACKS, EXISTING_VPC, EXPIRES_AT, PR, VARIANT_STACK, Synth, load  # noqa: E402
+
+from macro_ai_infra.app import build_app  # noqa: E402
+from macro_ai_infra.contract import ServiceContract, load_contract  # noqa: E402
+from macro_ai_infra.profiles import HOBBY  # noqa: E402
+from macro_ai_infra.stacks.environment import EnvironmentStack  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def contract() -> ServiceContract:
+    return load_contract()
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(outdir=str(outdir), context={"pr": str(PR), "expires_at": EXPIRES_AT})
+    app.synth()  # cdk-nag runs here: any unacknowledged finding raises
+    return load(outdir, ALL_STACKS)
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory: pytest.TempPathFactory, contract: ServiceContract) -> Synth:
+    outdir = tmp_path_factory.mktemp("cdk.out.variant")
+    app = App(outdir=str(outdir))
+    profile = replace(HOBBY, legacy_fleet=False, existing_vpc=EXISTING_VPC).validate()
+    EnvironmentStack(app, profile=profile, contract=contract)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+    return load(outdir, (VARIANT_STACK,))

@@ -1,0 +1,175 @@
+"""Service construct: task definition from the contract, ECS service deploy settings, autoscaling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, Synth
+
+from macro_ai_infra.contract import ServiceContract
+from macro_ai_infra.profiles import PROFILES
+
+SERVICE_STACKS = (*ENV_STACKS, PREVIEW_STACK)
+PROFILE_OF = {
+    "MacroAiHobbyStack": PROFILES["hobby"],
+    "MacroAiStagingStack": PROFILES["staging"],
+    "MacroAiProductionStack": PROFILES["production"],
+    PREVIEW_STACK: PROFILES["preview"],
+}
+
+
+def container(synth: Synth, stack: str) -> dict[str, Any]:
+    (definition,) = synth.one(stack, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    return definition
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_task_definition_is_arm64_fargate_sized_by_profile(synth: Synth, stack: str) -> None:
+    task = synth.one(stack, "AWS::ECS::TaskDefinition")
+    profile = PROFILE_OF[stack]
+    assert task["RuntimePlatform"] == {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"}
+    assert task["RequiresCompatibilities"] == ["FARGATE"]
+    assert task["NetworkMode"] == "awsvpc"
+    assert (task["Cpu"], task["Memory"]) == (str(profile.cpu), str(profile.memory_mib))
+    assert task["Volumes"] == [{"Name": "tmp"}]
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_container_follows_the_contract(synth: Synth, stack: str, contract: ServiceContract) -> None:
+    c = container(synth, stack)
+    assert c["PortMappings"][0]["ContainerPort"] == contract.port
+    assert c["ReadonlyRootFilesystem"] is True
+    assert c["MountPoints"] == [{"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "tmp"}]
+    assert c["LinuxParameters"]["InitProcessEnabled"] is True
+    assert c["StopTimeout"] == contract.stop_timeout_seconds
+    assert c["StopTimeout"] > contract.drain_seconds
+    command = c["HealthCheck"]["Command"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    assert f"http://127.0.0.1:{contract.port}{contract.container_check_path}" in command[3]
+    assert "curl" not in " ".join(command)
+    assert c["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert c["LogConfiguration"]["Options"]["mode"] == "non-blocking"
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_image_is_the_ecr_repository_at_the_image_tag_parameter(synth: Synth, stack: str) -> None:
+    parts = container(synth, stack)["Image"]["Fn::Join"][1]
+    assert parts[-2:] == [":", {"Ref": "ImageTag"}]
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_environment_and_secrets_split(synth: Synth, stack: str, contract: ServiceContract) -> None:
+    c = container(synth, stack)
+    env_names = {e["Name"] for e in c["Environment"]}
+    secret_names = {s["Name"] for s in c["Secrets"]}
+    assert env_names | secret_names == set(contract.environment) | set(contract.secrets)
+    assert set(contract.secrets) <= secret_names
+    assert not env_names & secret_names
+    env = {e["Name"]: e["Value"] for e in c["Environment"]}
+    assert env["TRUSTED_PROXY_HOPS"] == "1"
+    if stack == PREVIEW_STACK:
+        assert env["APP_ENV"] == "pr-42"
+        assert env["CORS_ALLOWED_ORIGINS"] == "https://pr-42.macro-ai.example.com"
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_service_deploys_safely(synth: Synth, stack: str) -> None:
+    service = synth.one(stack, "AWS::ECS::Service")
+    deploy = service["DeploymentConfiguration"]
+    assert deploy["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert (deploy["MinimumHealthyPercent"], deploy["MaximumPercent"]) == (100, 200)
+    assert service["HealthCheckGracePeriodSeconds"] == PROFILE_OF[stack].health_check_grace_seconds
+    assert "DesiredCount" not in service, "autoscaling owns the desired count; a deploy must not reset it"
+    assert service["LoadBalancers"][0]["ContainerPort"] == 3040
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_capacity_spot_only_for_previews(synth: Synth, stack: str) -> None:
+    providers = {s["CapacityProvider"] for s in synth.one(stack, "AWS::ECS::Service")["CapacityProviderStrategy"]}
+    assert providers == ({"FARGATE_SPOT"} if stack == PREVIEW_STACK else {"FARGATE"})
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_autoscaling(synth: Synth, stack: str) -> None:
+    profile = PROFILE_OF[stack]
+    target = synth.one(stack, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (profile.min_capacity, profile.max_capacity)
+    metrics = {
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]
+        for p in synth.resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    }
+    expected = {"ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"}
+    if profile.requests_per_target:
+        expected.add("ALBRequestCountPerTarget")
+    assert metrics == expected
+    scheduled = {a["ScheduledActionName"]: a for a in target.get("ScheduledActions", [])}
+    assert set(scheduled) == {s.name for s in profile.schedules}
+
+
+def test_previews_scale_to_zero_outside_working_hours(synth: Synth) -> None:
+    target = synth.one(PREVIEW_STACK, "AWS::ApplicationAutoScaling::ScalableTarget")
+    actions = {a["ScheduledActionName"]: a for a in target["ScheduledActions"]}
+    stop = actions["WorkdayStop"]
+    assert stop["ScalableTargetAction"] == {"MinCapacity": 0, "MaxCapacity": 0}
+    assert stop["Schedule"] == "cron(0 19 ? * MON-FRI *)"
+    assert actions["WorkdayStart"]["ScalableTargetAction"]["MinCapacity"] == 1
+
+
+def test_request_count_scaling_is_wired_to_the_ecs_target_group(synth: Synth) -> None:
+    synth.templates["MacroAiProductionStack"].has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": {
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ALBRequestCountPerTarget",
+                    "ResourceLabel": Match.any_value(),
+                },
+                "TargetValue": PROFILES["production"].requests_per_target,
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_container_insights_on(synth: Synth, stack: str) -> None:
+    owner = "MacroAiPreviewSharedStack" if stack == PREVIEW_STACK else stack
+    cluster = synth.one(owner, "AWS::ECS::Cluster")
+    assert {"Name": "containerInsights", "Value": "enabled"} in cluster["ClusterSettings"]
+    association = synth.one(owner, "AWS::ECS::ClusterCapacityProviderAssociations")
+    assert set(association["CapacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_log_group_retention(synth: Synth, stack: str) -> None:
+    groups = [g["Properties"] for g in synth.resources(stack, "AWS::Logs::LogGroup").values()
+              if g["Properties"].get("LogGroupName", "").endswith("/api")]
+    assert len(groups) == 1
+    assert groups[0]["RetentionInDays"] == PROFILE_OF[stack].log_retention_days
+
+
+def _statements(synth: Synth, stack: str, role_prefix: str) -> list[dict[str, Any]]:
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for name, p in synth.resources(stack, "AWS::IAM::Policy").items()
+        if name.startswith(role_prefix)
+    ]
+    return [s for statements in policies for s in statements]
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_roles_are_least_privilege(synth: Synth, stack: str) -> None:
+    task = _statements(synth, stack, "ApiTaskRole")
+    actions = {a for s in task for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions <= {
+        "ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter",
+        "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
+    }
+    execution = _statements(synth, stack, "ApiExecutionRole")
+    wildcard = [s for s in execution if s["Resource"] == "*"]
+    assert [s["Action"] for s in wildcard] == ["ecr:GetAuthorizationToken"]
+    for s in task + execution:
+        assert not any(str(a).endswith(":*") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
