@@ -1,0 +1,67 @@
+"""Per-PR preview environments: CDK deploy command, listing, expiry and reaping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from macro_ai_deploy.aws.cfn import StackInfo
+from macro_ai_deploy.envs import PREVIEW_PREFIX, preview
+
+EXPIRES_TAG = "macro-ai:expires-at"
+PREVIEW_TAG = "macro-ai:preview"
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime | None:
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def cdk_deploy_command(pr: int, image_tag: str, expires_at: datetime, cdk: Sequence[str] = ("npx", "cdk"),
+                       context_key: str = "preview") -> list[str]:
+    env = preview(pr)
+    return [
+        *cdk, "deploy", env.stack_name,
+        "--require-approval", "never",
+        "--context", f"{context_key}={env.name}",
+        "--parameters", f"{env.stack_name}:ImageTag={image_tag}",
+        "--tags", f"{PREVIEW_TAG}={env.name}",
+        "--tags", f"{EXPIRES_TAG}={iso(expires_at)}",
+        "--outputs-file", f"cdk-outputs-{env.name}.json",
+    ]
+
+
+@dataclass(frozen=True)
+class Preview:
+    stack: StackInfo
+    expires_at: datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.stack.name.removeprefix(PREVIEW_PREFIX)
+
+
+def previews(stacks: Sequence[StackInfo]) -> list[Preview]:
+    return [Preview(s, parse_iso(s.tags.get(EXPIRES_TAG, "")))
+            for s in stacks if s.name.startswith(f"{PREVIEW_PREFIX}pr-")]
+
+
+def reapable(items: Sequence[Preview], now: datetime, older_than: timedelta) -> list[tuple[Preview, str]]:
+    """Previews past their expires-at tag, or created longer ago than `older_than`."""
+    out: list[tuple[Preview, str]] = []
+    for p in items:
+        if p.stack.status == "DELETE_IN_PROGRESS":
+            continue
+        if p.expires_at is not None and p.expires_at <= now:
+            out.append((p, f"expired at {iso(p.expires_at)}"))
+        elif p.stack.created is not None and now - p.stack.created >= older_than:
+            out.append((p, f"created {iso(p.stack.created)}, older than {older_than}"))
+    return out

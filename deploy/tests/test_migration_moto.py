@@ -1,0 +1,114 @@
+"""The traffic migration end to end through the CLI against the moto server over HTTP.
+
+Virtual time (FakeClock) makes bakes instant; everything else is real HTTP to moto: ELBv2 modify_listener and
+describe_listeners, target health, CloudWatch alarm states, Application Auto Scaling, CloudFormation
+parameter updates with UsePreviousTemplate.
+"""
+
+from __future__ import annotations
+
+
+def scalable_min(world, client) -> int:
+    t = client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{world.outputs['ClusterName']}/api"])["ScalableTargets"]
+    return t[0]["MinCapacity"]
+
+
+def test_full_migration_to_100_percent(world, cli, clock, aws_client):
+    seen: list[int] = []
+    clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
+    r = cli("migrate", "start", "hobby", "--bake", "60s", "--interval", "20s", "--min-healthy-tasks", "2")
+    assert r.exit_code == 0, r.all_output
+    assert world.listener_weights() == {"legacy": 0, "ecs": 100}
+    # the listener really was held at each step during the bakes, in order
+    assert sorted(set(seen)) == [10, 25, 50, 100]
+    assert seen == sorted(seen)
+    # no drift: the weights were written back as stack parameters; ImageTag untouched
+    p = world.stack_params()
+    assert (p["LegacyWeight"], p["EcsWeight"], p["ImageTag"]) == ("0", "100", "c0ffee")
+    # capacity: minimum raised to 2 for the run, restored to the IaC value (1) at the end
+    assert "scaling minimum 1 -> 2" in r.stdout
+    assert scalable_min(world, aws_client) == 1
+    assert "MIGRATION COMPLETED" in r.stdout
+
+
+def test_alarm_during_third_step_bake_rolls_back_to_legacy(world, cli, clock):
+    # third step = 25 -> 50 % ECS; the alarm fires part-way through its bake
+    state = {"sleeps_at_50": 0}
+
+    def incident(t):
+        if world.listener_weights()["ecs"] == 50:
+            state["sleeps_at_50"] += 1
+            if state["sleeps_at_50"] == 2:
+                world.set_alarm("macro-ai-hobby-5xx", "ALARM")
+
+    clock.hooks.append(incident)
+    r = cli("migrate", "start", "hobby", "--bake", "60s", "--interval", "20s")
+    assert r.exit_code == 20, r.all_output
+    # the load balancer itself says: everything back on legacy
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+    assert "macro-ai-hobby-5xx is ALARM" in r.stdout
+    assert "ROLLING BACK" in r.stdout and "MIGRATION ROLLED BACK" in r.stdout
+    p = world.stack_params()
+    assert (p["LegacyWeight"], p["EcsWeight"]) == ("100", "0")
+
+
+def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_client):
+    # a previous run was killed at 25 %: the listener says 75/25, the stack parameters still 100/0
+    from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
+    from macro_ai_deploy.rollout import Weights
+
+    o = world.outputs
+    router = ListenerRouter(LoadBalancing(aws_client("elbv2")), o["ListenerArn"], o["LegacyTargetGroupArn"],
+                            o["EcsTargetGroupArn"])
+    router.set_weights(Weights.to_ecs(25))
+    status = cli("migrate", "status", "hobby")
+    assert status.exit_code == 0, status.all_output
+    assert "live listener: legacy 75% / ecs 25%" in status.stdout
+    assert "differ from the listener" in status.stdout
+    assert "next step: 50% ECS" in status.stdout
+
+    seen: list[int] = []
+    clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
+    r = cli("migrate", "start", "hobby", "--bake", "10s", "--interval", "10s")
+    assert r.exit_code == 0, r.all_output
+    assert seen[0] == 25  # re-baked the live level first, never jumped ahead
+    assert sorted(set(seen)) == [25, 50, 100]
+    assert world.listener_weights() == {"legacy": 0, "ecs": 100}
+
+
+def test_abort_and_promote(world, cli):
+    r = cli("migrate", "promote", "hobby", "--bake", "10s", "--interval", "5s")
+    assert r.exit_code == 0, r.all_output
+    assert world.listener_weights() == {"legacy": 0, "ecs": 100}
+    r = cli("migrate", "abort", "hobby")
+    assert r.exit_code == 0, r.all_output
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+    p = world.stack_params()
+    assert (p["LegacyWeight"], p["EcsWeight"]) == ("100", "0")
+
+
+def test_too_few_healthy_ecs_tasks_never_moves_traffic(make_world, cli, aws_client):
+    world = make_world(ecs_targets=1)
+    r = cli("migrate", "start", "hobby", "--min-healthy-tasks", "2", "--capacity-timeout", "30s",
+            "--interval", "10s", "--bake", "10s")
+    assert r.exit_code == 20, r.all_output
+    assert "ecs healthy: 1 healthy, need 2" in r.stdout
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+    assert scalable_min(world, aws_client) == 1  # raised for the attempt, restored afterwards
+
+
+def test_missing_alarm_fails_the_gate(world, cli, aws_client):
+    aws_client("cloudwatch").delete_alarms(AlarmNames=["macro-ai-hobby-latency"])
+    r = cli("migrate", "start", "hobby", "--bake", "0s")
+    assert r.exit_code == 20
+    assert "macro-ai-hobby-latency is MISSING" in r.stdout
+    assert world.listener_weights()["ecs"] == 0
+
+
+def test_plan_shows_steps_and_position(world, cli):
+    r = cli("migrate", "plan", "hobby", "--steps", "0,20,100", "--bake", "5m")
+    assert r.exit_code == 0, r.all_output
+    assert "next" in r.stdout and "5m" in r.stdout
+    bad = cli("migrate", "plan", "hobby", "--steps", "0,50,40")
+    assert bad.exit_code == 2 and "strictly increasing" in bad.stderr
