@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
+from pathlib import Path
 
 import pytest
 from macro_ai.config.settings import Settings, load_settings
@@ -37,3 +39,9 @@ def settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
     return load_settings(env_file=None)
 
 
+
+
+def postgres_folder() -> Path:
+    """Outside pytest's temporary root: pytest makes that root private (0700) whenever any pytest
+    session starts, which would lock out the PostgreSQL system user mid-run."""
+    return Path(tempfile.mkdtemp(prefix="macro-ai-pg-")) / "data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,17 +16,18 @@ from macro_ai_devstack.postgres import LocalPostgres
 from macro_ai_devstack.testing import base_environment, free_port
 from moto.server import ThreadedMotoServer
 
-from api_support import service_environment, settings_from
+from api_support import postgres_folder, service_environment, settings_from
 from fastapi import FastAPI
 
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    server = LocalPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
+def postgres() -> Iterator[LocalPostgres]:
+    server = LocalPostgres(postgres_folder(), free_port(), durable=False)
     server.start()
     yield server
     server.destroy()
+    shutil.rmtree(server.data_dir.parent, ignore_errors=True)
 
 
 async def _create_database(postgres: LocalPostgres) -> str:

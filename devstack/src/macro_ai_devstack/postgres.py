@@ -56,10 +56,11 @@ class LocalPostgres:
         if self._run_as is None:
             return
         ensure_user_exists(self._run_as)
-        ensure_prefix_permissions(self.data_dir.parent)
+        self.data_dir.mkdir(exist_ok=True)
+        # The server's user must traverse every folder above its data folder.
+        ensure_prefix_permissions(self.data_dir)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         account = pwd.getpwnam(self._run_as)
-        self.data_dir.mkdir(exist_ok=True)
         os.chown(self.data_dir, account.pw_uid, account.pw_gid)
         self.data_dir.chmod(0o700)
         self.log_file.touch()
