@@ -89,7 +89,7 @@ class SafeGroup(TyperGroup):
             fail("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                  "or log in (aws sso login)", ExitCode.AWS_AUTH)
         except NoRegionError:
-            fail("no AWS region: pass --region or set AWS_REGION", ExitCode.AWS_AUTH)
+            fail("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)", ExitCode.AWS_AUTH)
         except (PartialCredentialsError, ProfileNotFound) as exc:
             fail(f"AWS credentials are incomplete: {exc}", ExitCode.AWS_AUTH)
         except ClientError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -12,7 +13,9 @@ _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeou
 
 class Aws:
     def __init__(self, region: str | None = None, profile: str | None = None) -> None:
-        self.region, self.profile = region, profile
+        # botocore reads AWS_DEFAULT_REGION; the CLIs and SDKs of other languages also honour AWS_REGION
+        self.region = region or os.environ.get("AWS_REGION") or None
+        self.profile = profile
         self._session: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
 
