@@ -14,7 +14,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from aws_cdk import App, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
-from infra_testkit import ALL_STACKS, EXISTING_VPC, EXPIRES_AT, PR, VARIANT_STACK, Synth, load  # noqa: E402
+from infra_testkit import ALL_STACKS, EXISTING_VPC, EXISTING_VPC_STACK, EXPIRES_AT, PR, VARIANT_STACK, Synth, load  # noqa: E402
 
 from macro_ai_infra.app import build_app  # noqa: E402
 from macro_ai_infra.contract import ServiceContract, load_contract  # noqa: E402
@@ -39,8 +39,10 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def variant(tmp_path_factory: pytest.TempPathFactory, contract: ServiceContract) -> Synth:
     outdir = tmp_path_factory.mktemp("cdk.out.variant")
     app = App(outdir=str(outdir))
-    profile = replace(HOBBY, legacy_fleet=False, existing_vpc=EXISTING_VPC).validate()
-    EnvironmentStack(app, profile=profile, contract=contract)
+    cleaned = replace(HOBBY, legacy_fleet=False).validate()
+    EnvironmentStack(app, profile=cleaned, contract=contract)
+    imported = replace(cleaned, stack_name=EXISTING_VPC_STACK, existing_vpc=EXISTING_VPC).validate()
+    EnvironmentStack(app, profile=imported, contract=contract)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()
-    return load(outdir, (VARIANT_STACK,))
+    return load(outdir, (VARIANT_STACK, EXISTING_VPC_STACK))

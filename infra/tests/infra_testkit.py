@@ -22,7 +22,8 @@ PREVIEW_STACK = f"MacroAiPreviewStack-pr-{PR}"
 ALL_STACKS = (*ENV_STACKS, SHARED_STACK, PREVIEW_STACK)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# The EC2-cleanup variant of hobby: no legacy fleet, and an existing VPC imported by id.
+# Variants of hobby, synthesized together in one extra app: the EC2 cleanup (no legacy fleet), and the
+# same with an existing VPC imported by id.
 EXISTING_VPC = ExistingVpc(
     vpc_id="vpc-0123456789abcdef0",
     vpc_cidr="10.99.0.0/16",
@@ -30,6 +31,7 @@ EXISTING_VPC = ExistingVpc(
     public_subnet_ids=("subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"),
 )
 VARIANT_STACK = "MacroAiHobbyStack"
+EXISTING_VPC_STACK = "MacroAiHobbyExistingVpcStack"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_testkit import ENV_STACKS, PREVIEW_STACK, SHARED_STACK, VARIANT_STACK, Synth
+from infra_testkit import ENV_STACKS, EXISTING_VPC_STACK, PREVIEW_STACK, SHARED_STACK, Synth
 
 from macro_ai_infra.constructs.configuration import GENERATED_SECRET_KEY, OPERATOR_PARAMETERS
 from macro_ai_infra.contract import ServiceContract
@@ -46,13 +46,13 @@ def test_tasks_are_private_exactly_when_there_is_nat(synth: Synth, stack: str) -
 
 
 def test_existing_vpc_is_imported_without_lookups(variant: Synth) -> None:
-    assert not variant.resources(VARIANT_STACK, "AWS::EC2::VPC")
-    assert not variant.resources(VARIANT_STACK, "AWS::EC2::Subnet")
-    subnets = variant.one(VARIANT_STACK, "AWS::ECS::Service")["NetworkConfiguration"]["AwsvpcConfiguration"][
+    assert not variant.resources(EXISTING_VPC_STACK, "AWS::EC2::VPC")
+    assert not variant.resources(EXISTING_VPC_STACK, "AWS::EC2::Subnet")
+    subnets = variant.one(EXISTING_VPC_STACK, "AWS::ECS::Service")["NetworkConfiguration"]["AwsvpcConfiguration"][
         "Subnets"
     ]
     assert subnets == ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
-    assert variant.one(VARIANT_STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")["VpcId"] == "vpc-0123456789abcdef0"
+    assert variant.one(EXISTING_VPC_STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")["VpcId"] == "vpc-0123456789abcdef0"
 
 
 @pytest.mark.parametrize("stack", NETWORK_STACKS)

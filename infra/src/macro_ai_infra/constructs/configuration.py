@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -27,6 +28,18 @@ from macro_ai_infra.profiles import DatabaseConfig, Profile
 
 # Contract environment names whose values are owned by operators and read from Parameter Store by ECS.
 OPERATOR_PARAMETERS = ("AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID")
+# Setting names that look like secrets never become plain environment values, even when their value is not
+# secret (e.g. AWS_COGNITO_REFRESH_TOKEN_EXPIRY, a number of days): ECS injects them from Parameter Store.
+SECRET_LOOKING_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL", re.IGNORECASE)
+
+
+def split_settings(settings: dict[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(plain environment, names injected from the Parameter Store hierarchy instead)."""
+    via_parameter = tuple(sorted(name for name in settings if SECRET_LOOKING_NAME.search(name)))
+    plain = {k: v for k, v in settings.items() if k not in via_parameter}
+    return plain, via_parameter
+
+
 # The one secret key the stack can generate itself: 64 lowercase hex characters (AES-256 key).
 GENERATED_SECRET_KEY = "COOKIE_ENCRYPTION_KEY"
 _NOT_HEX = "ghijklmnopqrstuvwxyz"
@@ -66,13 +79,14 @@ def plain_environment(profile: Profile, contract: ServiceContract, *, app_env: s
     return values
 
 
-def operator_parameters(scope: Construct, prefix: str) -> dict[str, ssm.IStringParameter]:
-    """The operator-owned parameters, referenced (not created) under ``prefix``."""
+def operator_parameters(scope: Construct, prefix: str,
+                        extra: tuple[str, ...] = ()) -> dict[str, ssm.IStringParameter]:
+    """Parameters referenced (not created here) under ``prefix``: the operator-owned ones, plus ``extra``."""
     return {
         name: ssm.StringParameter.from_string_parameter_name(
             scope, f"Operator{name.title().replace('_', '')}", f"{prefix}{name}"
         )
-        for name in OPERATOR_PARAMETERS
+        for name in (*OPERATOR_PARAMETERS, *extra)
     }
 
 
@@ -104,7 +118,12 @@ class Configuration(Construct):
                 tier=ssm.ParameterTier.STANDARD,
             )
 
-        self.operator_parameters = operator_parameters(self, self.prefix)
+        self.operator_parameters: dict[str, ssm.IStringParameter] = operator_parameters(self, self.prefix)
+        # What ECS injects from Parameter Store: operator-owned items and secret-looking setting names.
+        self.injected_parameters: dict[str, ssm.IStringParameter] = {
+            **self.operator_parameters,
+            **{name: self.setting_parameters[name] for name in split_settings(settings or {})[1]},
+        }
 
         template = {name: "" for name in contract.secrets if name != GENERATED_SECRET_KEY}
         self.app_secret = secretsmanager.Secret(

@@ -16,6 +16,7 @@ from constructs import Construct
 from macro_ai_infra.profiles import AlarmThresholds
 
 PERIOD = Duration.minutes(1)
+ROLLOUT_GATES = ("5xx-rate", "latency-p99", "unhealthy-hosts")
 
 
 class AlarmTopic(Construct):
@@ -176,8 +177,11 @@ class Monitoring(Construct):
             "Memory", f"{name}-ecs-memory", service.metric_memory_utilization(period=PERIOD),
             thresholds.memory_percent, "ECS service memory utilization (%)",
         )
-        # The gates of a rollout step: the new fleet's 5xx rate, latency and unhealthy hosts.
-        self.rollout_alarm_names = [a.alarm_name for a in self.ecs_alarms.all]
+        # The gates of a rollout step: the new fleet's 5xx rate, latency and unhealthy hosts. Literal names
+        # (not tokens), so the output is a plain string the operator CLI can split.
+        self.rollout_alarm_names = [f"{name}-ecs-{suffix}" for suffix in ROLLOUT_GATES]
+        if self.rollout_alarm_names != [a.node.default_child.alarm_name for a in self.ecs_alarms.all]:  # type: ignore[union-attr]
+            raise RuntimeError("rollout gate names drifted from the alarms they name")
 
         if dashboard:
             groups = [("ECS", ecs_target_group)]

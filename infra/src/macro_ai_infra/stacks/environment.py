@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Aws, Environment, Stack
 from constructs import Construct
 
-from macro_ai_infra.constructs.configuration import Configuration, Database, plain_environment
+from macro_ai_infra.constructs.configuration import Configuration, Database, plain_environment, split_settings
 from macro_ai_infra.constructs.cost import Budget, apply_tags
 from macro_ai_infra.constructs.legacy_fleet import LegacyFleet
 from macro_ai_infra.constructs.load_balancer import PublicLoadBalancer, api_target_group, import_zone
@@ -114,8 +114,8 @@ class EnvironmentStack(Stack):
             assign_public_ip=network.assign_public_ip,
             repository=registry.repository,
             image_tag=image_tag.value_as_string,
-            environment=settings,
-            parameter_secrets=config.operator_parameters,
+            environment=split_settings(settings)[0],
+            parameter_secrets=config.injected_parameters,
             app_secret=config.app_secret,
             parameter_prefix=config.prefix,
             target_group=ecs_target_group,

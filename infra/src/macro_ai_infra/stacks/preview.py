@@ -10,7 +10,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from macro_ai_infra.constructs.configuration import Configuration, operator_parameters, plain_environment
+from macro_ai_infra.constructs.configuration import (
+    Configuration,
+    operator_parameters,
+    plain_environment,
+    split_settings,
+)
 from macro_ai_infra.constructs.cost import Budget, apply_tags
 from macro_ai_infra.constructs.load_balancer import PublicLoadBalancer, import_zone
 from macro_ai_infra.constructs.monitoring import AlarmTopic, Monitoring, TargetGroupMetrics
@@ -140,6 +145,7 @@ class PreviewStack(Stack):
             cors_allowed_origins=(f"https://pr-{pr}.{profile.domain_name}",),
         )
         prefix = contract.parameter_prefix(profile.environment)
+        plain, via_parameter = split_settings(settings)
         api = ApiService(
             self,
             "Api",
@@ -152,8 +158,9 @@ class PreviewStack(Stack):
             assign_public_ip=True,
             repository=platform.repository,
             image_tag=image_tag.value_as_string,
-            environment=settings,
-            parameter_secrets=operator_parameters(self, prefix),
+            environment=plain,
+            # Created by the shared stack (same names); the per-preview values above are all plain.
+            parameter_secrets=operator_parameters(self, prefix, via_parameter),
             app_secret=platform.app_secret,
             parameter_prefix=prefix,
             target_group=route.target_group,
