@@ -144,7 +144,11 @@ def build_world(env: str = "hobby", stack: str = "MacroAiHobbyStack", ecs_target
         "RolloutAlarmNames": ",".join(alarms), "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
         "LogGroupName": f"/macro-ai/{env}/api", "ServiceUrl": f"https://api.{env}.macro-ai.example",
     }
-    params = [{"ParameterKey": "ImageTag", "ParameterValue": image_tag}] + [
+    # LegacyWeight/EcsWeight passed explicitly: moto 5.2.5 answers 500 (KeyError) to UsePreviousValue for a
+    # parameter that was left at its Default at creation (real CloudFormation accepts it)
+    params = [{"ParameterKey": "ImageTag", "ParameterValue": image_tag},
+              {"ParameterKey": "LegacyWeight", "ParameterValue": "100"},
+              {"ParameterKey": "EcsWeight", "ParameterValue": "0"}] + [
         {"ParameterKey": f"Out{k}", "ParameterValue": v} for k, v in outputs.items()]
     client("cloudformation").create_stack(StackName=stack, TemplateBody=contract_template(list(outputs)),
                                           Parameters=params)

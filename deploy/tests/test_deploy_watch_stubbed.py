@@ -80,14 +80,15 @@ class Scenario:
         self.stubs = {n: Stubber(c) for n, c in self.clients.items()}
         self.clock = FakeClock()
 
-    def prelude(self, image_tag: str = "new") -> None:
+    def prelude(self, image_tag: str = "new", before: list[dict] | None = None) -> None:
         """What `deploy` does before watching: read the stack, check ECR, note the current revision, update."""
         cfn, ecs, ecr = self.stubs["cloudformation"], self.stubs["ecs"], self.stubs["ecr"]
         cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
         ecr.add_response("describe_images", {"imageDetails": [{"imageDigest": "sha256:" + "a" * 64,
                                                                "imageTags": [image_tag]}]},
                          {"repositoryName": "macro-ai-api-hobby", "imageIds": [{"imageTag": image_tag}]})
-        ecs.add_response("describe_services", services([dep("old", OLD, "PRIMARY", "COMPLETED", running=2)]),
+        ecs.add_response("describe_services",
+                         services(before or [dep("old", OLD, "PRIMARY", "COMPLETED", running=2)]),
                          {"cluster": CLUSTER, "services": [SERVICE]})
         cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
         cfn.add_response("update_stack", {"StackId": "arn:aws:cloudformation:stack/x"}, {
@@ -213,3 +214,15 @@ def test_busy_stack_is_refused_before_anything_changes(sc):
     r = sc.run()
     assert r.exit_code == 6
     assert r.stderr.count("\n") == 1 and "UPDATE_IN_PROGRESS" in r.stderr
+
+
+def test_an_older_draining_deployment_is_not_mistaken_for_the_new_one(sc):
+    draining = dep("older", td(6), "ACTIVE", "COMPLETED", running=1)
+    sc.prelude(before=[dep("old", OLD, "PRIMARY", "IN_PROGRESS", running=1), draining])
+    # CloudFormation has not created revision 8 yet; only the draining :6 differs from :7
+    sc.poll([dep("old", OLD, "PRIMARY", "COMPLETED", running=2), draining], "UPDATE_IN_PROGRESS", targets(2))
+    sc.poll([dep("new", NEW, "PRIMARY", "COMPLETED", running=2, minutes=2)], "UPDATE_COMPLETE", targets(2))
+    r = sc.run()
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "waiting for CloudFormation to update the service" in r.stdout
+    assert "macro-ai-api-hobby:8 is steady" in r.stdout

@@ -179,12 +179,13 @@ def _duration(text: str, what: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- deploy
-def _watch(rt: Runtime, watcher: DeploymentWatcher, prev_td: str, expect_change: bool) -> WatchResult:
+def _watch(rt: Runtime, watcher: DeploymentWatcher, prev_td: str, expect_change: bool,
+           known: frozenset[str]) -> WatchResult:
     t0 = rt.clock.now()
     if console.is_terminal:
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             watcher.on_poll = lambda snap, stage: live.update(snapshot_view(snap, stage, rt.clock.now() - t0))
-            return watcher.watch(prev_td, expect_change)
+            return watcher.watch(prev_td, expect_change, known)
     last = {"stage": ""}
 
     def line(snap: Snapshot, stage: str) -> None:
@@ -193,7 +194,7 @@ def _watch(rt: Runtime, watcher: DeploymentWatcher, prev_td: str, expect_change:
             last["stage"] = stage
 
     watcher.on_poll = line
-    return watcher.watch(prev_td, expect_change)
+    return watcher.watch(prev_td, expect_change, known)
 
 
 def _roll(rt: Runtime, env: Environment, tag: str, timeout: float, interval: float, check_image: bool,
@@ -210,7 +211,9 @@ def _roll(rt: Runtime, env: Environment, tag: str, timeout: float, interval: flo
         if Registry(rt.aws.client("ecr")).image(repo, tag) is None:
             raise NotFound(f"image {repo}:{tag} is not in ECR: push it first (macro-deploy image push)")
     ecs = Ecs(rt.aws.client("ecs"))
-    prev_td = ecs.service(cluster, service)["taskDefinition"]
+    before = ecs.service(cluster, service)
+    prev_td = before["taskDefinition"]
+    known = frozenset(d["id"] for d in before.get("deployments", []))
     old = info.parameters["ImageTag"]
     console.print(f"{verb} {env.name}: ImageTag {old} -> {tag} on {env.stack_name} "
                   f"(update-stack --use-previous-template); service now on {td_short(prev_td)}", markup=False)
@@ -222,7 +225,7 @@ def _roll(rt: Runtime, env: Environment, tag: str, timeout: float, interval: flo
         stack_name=env.stack_name, target_group_arn=info.outputs.get("EcsTargetGroupArn"), clock=rt.clock,
         interval=interval, timeout=timeout,
     )
-    result = _watch(rt, watcher, prev_td, expect_change=changed)
+    result = _watch(rt, watcher, prev_td, changed, known)
     style = "green" if result.exit_code == 0 else "red"
     console.print(f"[bold {style}]{verb.upper()} {result.verdict.value.upper()}[/]: ", end="")
     console.print(result.message, markup=False)

@@ -81,12 +81,17 @@ def _newest(deps: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(deps, key=lambda d: (d.get("createdAt") is not None, d.get("createdAt") or 0))
 
 
-def assess(prev_td: str, snap: Snapshot, expect_change: bool = True) -> tuple[Verdict | None, str]:
-    """Decide from one snapshot: (verdict or None to keep watching, where we are in words)."""
+def assess(prev_td: str, snap: Snapshot, expect_change: bool = True,
+           known: frozenset[str] = frozenset()) -> tuple[Verdict | None, str]:
+    """Decide from one snapshot: (verdict or None to keep watching, where we are in words).
+
+    prev_td: the service's task definition before the update; known: deployment ids that existed before it
+    (an older deployment still draining is never mistaken for the new one).
+    """
     deps = snap.deployments
     stack = snap.stack
-    new = _newest([d for d in deps if d["taskDefinition"] != prev_td]) if expect_change else \
-        next((d for d in deps if d.get("status") == "PRIMARY"), None)
+    new = _newest([d for d in deps if d["taskDefinition"] != prev_td and d.get("id") not in known]) \
+        if expect_change else next((d for d in deps if d.get("status") == "PRIMARY"), None)
 
     if new is None:
         if stack.status in FAILED_STACK or "ROLLBACK" in stack.status:
@@ -157,12 +162,13 @@ class DeploymentWatcher:
         th = self.lb.target_health(self.tg) if self.lb is not None and self.tg else None
         return Snapshot(svc, stack, th)
 
-    def watch(self, prev_td: str, expect_change: bool = True) -> WatchResult:
+    def watch(self, prev_td: str, expect_change: bool = True,
+              known: frozenset[str] = frozenset()) -> WatchResult:
         started = self.clock.now()
         deadline = started + self.timeout
         while True:
             snap = self.snapshot()
-            verdict, stage = assess(prev_td, snap, expect_change)
+            verdict, stage = assess(prev_td, snap, expect_change, known)
             if self.on_poll:
                 self.on_poll(snap, stage)
             if verdict is not None:

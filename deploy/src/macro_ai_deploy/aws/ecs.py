@@ -70,9 +70,10 @@ class Ecs:
         ):
             arns += page["taskDefinitionArns"]
         current_rev = int(current_td.rsplit(":", 1)[1])
-        for arn in arns[: depth + 1]:
-            if arn.rsplit("/", 1)[-1].split(":")[0] != family or int(arn.rsplit(":", 1)[1]) >= current_rev:
-                continue
+        older = sorted((a for a in arns if a.rsplit("/", 1)[-1].split(":")[0] == family
+                        and int(a.rsplit(":", 1)[1]) < current_rev),
+                       key=lambda a: int(a.rsplit(":", 1)[1]), reverse=True)
+        for arn in older[:depth]:
             tag = image_tag(self.image_of(arn, repository_hint))
             if tag != current_tag:
                 return tag, arn
