@@ -39,9 +39,15 @@ def settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
     return load_settings(env_file=None)
 
 
-
-
 def postgres_folder() -> Path:
     """Outside pytest's temporary root: pytest makes that root private (0700) whenever any pytest
     session starts, which would lock out the PostgreSQL system user mid-run."""
     return Path(tempfile.mkdtemp(prefix="macro-ai-pg-")) / "data"
+
+
+def settings_for(environment: dict[str, str]) -> Settings:
+    """Settings from a mapping, without touching the process environment."""
+    fields = {
+        key.lower(): value for key, value in environment.items() if key.lower() in Settings.model_fields
+    }
+    return Settings(_env_file=None, **fields)  # type: ignore[call-arg]

@@ -10,15 +10,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from macro_ai.config.settings import Settings
-from macro_ai.main import create_app
-from macro_ai_devstack.postgres import LocalPostgres
-from macro_ai_devstack.testing import base_environment, free_port
-from moto.server import ThreadedMotoServer
-
 from api_support import postgres_folder, service_environment, settings_from
 from fastapi import FastAPI
-
+from macro_ai.main import create_app
+from macro_ai_devstack.postgres import LocalPostgres
+from macro_ai_devstack.testing import free_port
+from moto.server import ThreadedMotoServer
 
 
 @pytest.fixture(scope="session")

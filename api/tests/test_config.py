@@ -9,11 +9,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from api_support import service_environment, settings_from
 from macro_ai.config.live import LiveSettings
 from macro_ai.config.settings import ConfigError, Environment, Settings, classify_environment, load_settings
 from macro_ai_devstack.testing import macro_ai_executable
-
-from api_support import service_environment, settings_from
 
 SECRET_API_KEY = "sekrit-api-key-value-" + "x" * 20
 
@@ -56,7 +55,11 @@ def test_bad_configuration_stops_the_process_naming_the_item(
     assert "Traceback" not in result.stderr
     # Fail fast: nothing is waited on before validation.
     assert elapsed < 10
-    secrets = ["sekrit-db-password", environment.get("AWS_COGNITO_USER_POOL_SECRET_KEY"), environment.get("API_KEY")]
+    secrets = [
+        "sekrit-db-password",
+        environment.get("AWS_COGNITO_USER_POOL_SECRET_KEY"),
+        environment.get("API_KEY"),
+    ]
     if item.endswith(("KEY", "URL")):
         secrets.append(value)
     for secret in filter(None, secrets):
@@ -142,7 +145,9 @@ class TestAwsSources:
     def stored(self, aws_env: dict[str, str]) -> dict[str, str]:
         environment_name = "pr-" + str(int(time.time() * 1000) % 900_000 + 1)
         ssm = boto3.client("ssm")
-        ssm.put_parameter(Name=f"/macro-ai/{environment_name}/COOKIE_DOMAIN", Value="from-ssm.example", Type="String")
+        ssm.put_parameter(
+            Name=f"/macro-ai/{environment_name}/COOKIE_DOMAIN", Value="from-ssm.example", Type="String"
+        )
         ssm.put_parameter(Name=f"/macro-ai/{environment_name}/LOG_LEVEL", Value="error", Type="String")
         ssm.put_parameter(
             Name=f"/macro-ai/{environment_name}/API_KEY", Value="ssm-api-key-" + "s" * 32, Type="SecureString"
@@ -162,7 +167,9 @@ class TestAwsSources:
         assert settings.log_level == "error"
         assert settings.api_key.get_secret_value() == SECRET_API_KEY  # Secrets Manager beats both
 
-    def test_secure_string_is_decrypted(self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_secure_string_is_decrypted(
+        self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         stored.pop("CONFIG_SECRET_ID")
         settings = settings_from(service_environment("postgresql://x@h/db", **stored), monkeypatch)
         assert settings.api_key.get_secret_value() == "ssm-api-key-" + "s" * 32
@@ -174,7 +181,9 @@ class TestAwsSources:
         environment = service_environment("postgresql://x@h/db", **stored)
         with pytest.raises(ConfigError) as error:
             settings_from(environment, monkeypatch)
-        assert error.value.problems == ["AWS configuration sources: cannot be read (ResourceNotFoundException)"]
+        assert error.value.problems == [
+            "AWS configuration sources: cannot be read (ResourceNotFoundException)"
+        ]
 
     async def test_rotated_secret_is_picked_up_after_the_ttl(
         self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
@@ -208,7 +217,7 @@ class TestAwsSources:
         boto3.client("secretsmanager").put_secret_value(
             SecretId=stored["CONFIG_SECRET_ID"], SecretString=json.dumps({"API_KEY": "too-short"})
         )
-        with pytest.raises(ValueError, match="API_KEY|api_key"):
+        with pytest.raises(ValueError, match=r"API_KEY|api_key"):
             live.refresh_now()
         assert live.current.api_key.get_secret_value() == SECRET_API_KEY
 

@@ -9,12 +9,11 @@ import time
 import asyncpg
 import httpx
 import pytest
+from api_support import postgres_folder, service_environment
 from macro_ai.db import migrate
 from macro_ai.db.schema_version import HEAD_REVISIONS
 from macro_ai_devstack.postgres import LocalPostgres
 from macro_ai_devstack.testing import free_port, macro_ai_executable, running_server
-
-from api_support import postgres_folder, service_environment
 
 
 async def tables(url: str) -> set[str]:
@@ -75,7 +74,10 @@ async def test_concurrent_upgrades_neither_fail_nor_double_apply(empty_database:
     environment = service_environment(empty_database)
     processes = [
         subprocess.Popen(
-            [macro_ai_executable(), "db", "upgrade"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            [macro_ai_executable(), "db", "upgrade"],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         for _ in range(2)
     ]

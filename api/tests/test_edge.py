@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from macro_ai.web.client_ip import client_ip
-
 from api_support import API_KEY
+from macro_ai.web.client_ip import client_ip
 
 KEY = {"X-API-KEY": API_KEY}
 
@@ -20,7 +19,10 @@ class TestApiKey:
         missing = await client.get("/api/system-info")
         wrong = await client.get("/api/system-info", headers={"X-API-KEY": API_KEY[:-1] + "x"})
         right = await client.get("/api/system-info", headers=KEY)
-        assert (missing.status_code, missing.json()) == (401, {"message": "Missing API key", "type": "Unauthorized"})
+        assert (missing.status_code, missing.json()) == (
+            401,
+            {"message": "Missing API key", "type": "Unauthorized"},
+        )
         assert (wrong.status_code, wrong.json()["message"]) == (401, "Invalid API key")
         assert right.status_code == 200
         assert right.json()["environment"] == "test"
@@ -40,7 +42,11 @@ class TestCors:
     async def preflight(self, client: httpx.AsyncClient, origin: str) -> httpx.Response:
         return await client.options(
             "/api/system-info",
-            headers={"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-api-key"},
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "x-api-key",
+            },
         )
 
     @pytest.mark.parametrize("origin", ["https://app.example.com", "https://pr-42.example.com"])
@@ -113,14 +119,19 @@ class TestRequestId:
 
 class TestRateLimits:
     async def test_429_with_headers_per_client_ip_behind_one_proxy(self, make_app) -> None:  # type: ignore[no-untyped-def]
-        app = make_app(TRUSTED_PROXY_HOPS="1", API_RATE_LIMIT_MAX_REQUESTS="3", RATE_LIMIT_MAX_REQUESTS="1000")
+        app = make_app(
+            TRUSTED_PROXY_HOPS="1", API_RATE_LIMIT_MAX_REQUESTS="3", RATE_LIMIT_MAX_REQUESTS="1000"
+        )
         async with await client_for(app) as client:
             alice = {**KEY, "X-Forwarded-For": "203.0.113.10"}
             codes = [(await client.get("/api/system-info", headers=alice)).status_code for _ in range(3)]
             assert codes == [200, 200, 200]
             limited = await client.get("/api/system-info", headers=alice)
             assert limited.status_code == 429
-            assert limited.json() == {"message": "Too many requests, please try again later", "type": "TooManyRequests"}
+            assert limited.json() == {
+                "message": "Too many requests, please try again later",
+                "type": "TooManyRequests",
+            }
             assert limited.headers["ratelimit-limit"] == "3"
             assert limited.headers["ratelimit-remaining"] == "0"
             assert 0 < int(limited.headers["retry-after"]) <= 60
@@ -129,13 +140,17 @@ class TestRateLimits:
             assert bob.status_code == 200
             assert bob.headers["ratelimit-remaining"] == "2"
             # Alice cannot escape by writing her own X-Forwarded-For entries: only the last hop is trusted.
-            spoofed = await client.get("/api/system-info", headers={**KEY, "X-Forwarded-For": "198.51.100.7, 203.0.113.10"})
+            spoofed = await client.get(
+                "/api/system-info", headers={**KEY, "X-Forwarded-For": "198.51.100.7, 203.0.113.10"}
+            )
             assert spoofed.status_code == 429
 
     async def test_auth_routes_have_their_own_stricter_bucket(self, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(AUTH_RATE_LIMIT_MAX_REQUESTS="2")
         async with await client_for(app) as client:
-            codes = [(await client.post("/api/auth/login", headers=KEY, json={})).status_code for _ in range(3)]
+            codes = [
+                (await client.post("/api/auth/login", headers=KEY, json={})).status_code for _ in range(3)
+            ]
             assert codes[-1] == 429
             assert codes[:2] != [429, 429]
             assert (await client.get("/api/system-info", headers=KEY)).status_code == 200

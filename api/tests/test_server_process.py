@@ -10,13 +10,14 @@ import time
 import asyncpg
 import httpx
 import pytest
-from macro_ai_devstack.testing import running_server
-
 from api_support import API_KEY, service_environment
+from macro_ai_devstack.testing import running_server
 
 
 async def test_sigterm_drains_in_flight_requests_then_exits_zero(migrated_database: str, tmp_log) -> None:  # type: ignore[no-untyped-def]
-    environment = service_environment(migrated_database, READINESS_TIMEOUT_SECONDS="10", SHUTDOWN_DRAIN_SECONDS="15")
+    environment = service_environment(
+        migrated_database, READINESS_TIMEOUT_SECONDS="10", SHUTDOWN_DRAIN_SECONDS="15"
+    )
     blocker = await asyncpg.connect(migrated_database)
     with running_server(environment, tmp_log) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
@@ -34,10 +35,14 @@ async def test_sigterm_drains_in_flight_requests_then_exits_zero(migrated_databa
             during_drain = await client.get("/api/health/ready")
             assert during_drain.status_code == 503
             assert during_drain.json()["checks"][0] == {
-                "name": "shutdown", "status": "fail", "latencyMs": 0.0, "detail": "draining"
+                "name": "shutdown",
+                "status": "fail",
+                "latencyMs": 0.0,
+                "detail": "draining",
             }
             assert (await client.get("/api/health/live")).status_code == 200
-            assert server.process is not None and server.process.poll() is None
+            assert server.process is not None
+            assert server.process.poll() is None
 
             sigterm_at = time.monotonic()
             await transaction.rollback()  # let the slow request finish
@@ -63,18 +68,37 @@ def test_logs_are_json_lines_without_secrets(migrated_database: str, tmp_log) ->
     bearer = "eyJhbGciOiJSUzI1NiJ9.secret-token-payload.signature"
     cookie = "macro-ai-accessToken=cookie-token-value; macro-ai-refreshToken=refresh-token-value"
     with running_server(environment, tmp_log) as server:
-        headers = {"X-API-KEY": API_KEY, "Authorization": f"Bearer {bearer}", "Cookie": cookie, "X-Request-Id": "log-test-1"}
+        headers = {
+            "X-API-KEY": API_KEY,
+            "Authorization": f"Bearer {bearer}",
+            "Cookie": cookie,
+            "X-Request-Id": "log-test-1",
+        }
         assert httpx.get(server.url + "/api/system-info", headers=headers).status_code == 200
-        httpx.post(server.url + "/api/auth/login", headers=headers, json={"email": "a@example.com", "password": "Hunter2-password!"})
+        httpx.post(
+            server.url + "/api/auth/login",
+            headers=headers,
+            json={"email": "a@example.com", "password": "Hunter2-password!"},
+        )
         httpx.get(server.url + "/api/system-info", headers={"X-API-KEY": "wrong-key-value-" + "w" * 20})
     output = tmp_log.read_text()
     records = [json.loads(line) for line in output.splitlines() if line.strip()]
     requests = [r for r in records if r.get("message") == "request"]
-    assert {"time", "level", "message", "request_id", "method", "path", "status", "duration_ms"} <= set(requests[0])
+    assert {"time", "level", "message", "request_id", "method", "path", "status", "duration_ms"} <= set(
+        requests[0]
+    )
     first = next(r for r in requests if r["request_id"] == "log-test-1" and r["path"] == "/api/system-info")
     assert (first["method"], first["status"]) == ("GET", 200)
-    for secret in (API_KEY, bearer, "cookie-token-value", "refresh-token-value", "Hunter2-password!", "wrong-key-value",
-                   environment["AWS_COGNITO_USER_POOL_SECRET_KEY"], environment["COOKIE_ENCRYPTION_KEY"]):
+    for secret in (
+        API_KEY,
+        bearer,
+        "cookie-token-value",
+        "refresh-token-value",
+        "Hunter2-password!",
+        "wrong-key-value",
+        environment["AWS_COGNITO_USER_POOL_SECRET_KEY"],
+        environment["COOKIE_ENCRYPTION_KEY"],
+    ):
         assert secret not in output
     # Metrics are flushed at shutdown in CloudWatch embedded metric format.
     emf = [r for r in records if "_aws" in r]

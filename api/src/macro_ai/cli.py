@@ -33,8 +33,8 @@ def _settings_or_exit() -> Settings:
 
 def app_from_environment() -> object:
     """Factory for uvicorn's reload mode, which imports the app in a child process."""
-    from macro_ai.logs import configure_logging  # noqa: PLC0415
-    from macro_ai.main import create_app  # noqa: PLC0415
+    from macro_ai.logs import configure_logging
+    from macro_ai.main import create_app
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
@@ -42,7 +42,7 @@ def app_from_environment() -> object:
 
 
 def _serve(reload: bool) -> int:
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     settings = _settings_or_exit()
     if reload:
@@ -58,24 +58,26 @@ def _serve(reload: bool) -> int:
         )
         return 0
 
-    from macro_ai.lifecycle import Lifecycle  # noqa: PLC0415
-    from macro_ai.logs import configure_logging  # noqa: PLC0415
-    from macro_ai.main import create_app  # noqa: PLC0415
-    from macro_ai.server import DrainingServer, uvicorn_config  # noqa: PLC0415
+    from macro_ai.lifecycle import Lifecycle
+    from macro_ai.logs import configure_logging
+    from macro_ai.main import create_app
+    from macro_ai.server import DrainingServer, uvicorn_config
 
     configure_logging(settings.log_level)
     lifecycle = Lifecycle()
     app = create_app(settings, lifecycle)
     server = DrainingServer(
-        uvicorn_config(app, settings.server_host, settings.server_port), lifecycle, settings.shutdown_drain_seconds
+        uvicorn_config(app, settings.server_host, settings.server_port),
+        lifecycle,
+        settings.shutdown_drain_seconds,
     )
     asyncio.run(server.serve())
     return 0 if server.started else 1
 
 
 def _db(action: str, revision: str | None) -> int:
-    from macro_ai.db import migrate  # noqa: PLC0415
-    from macro_ai.logs import configure_logging  # noqa: PLC0415
+    from macro_ai.db import migrate
+    from macro_ai.logs import configure_logging
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level)

@@ -11,13 +11,12 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-
-import structlog
 
 log = structlog.get_logger("macro_ai.errors")
 
@@ -44,17 +43,17 @@ class AppError(Exception):
         self.message = message
 
 
-class NotFound(AppError):
+class NotFoundError(AppError):
     status_code = 404
     error_type = "NotFound"
 
 
-class Unauthorized(AppError):
+class UnauthorizedError(AppError):
     status_code = 401
     error_type = "Unauthorized"
 
 
-class Conflict(AppError):
+class ConflictError(AppError):
     status_code = 409
     error_type = "Conflict"
 
@@ -100,12 +99,14 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and message == "Not Found":
         message = "Route not found"
-    return error_response(exc.status_code, message, headers=exc.headers)
+    return error_response(exc.status_code, message, headers=dict(exc.headers) if exc.headers else None)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "Request validation failed", "ValidationError", validation_details(exc.errors()))
+    return error_response(
+        422, "Request validation failed", "ValidationError", validation_details(exc.errors())
+    )
 
 
 async def _app_error(_: Request, exc: Exception) -> Response:

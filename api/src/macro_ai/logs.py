@@ -56,7 +56,9 @@ def configure_logging(level: str = "info") -> None:
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             structlog.processors.EventRenamer("message"),
-            structlog.processors.JSONRenderer(serializer=lambda e, **_: orjson.dumps(e, default=str).decode()),
+            structlog.processors.JSONRenderer(
+                serializer=lambda e, **_: orjson.dumps(e, default=str).decode()
+            ),
         ],
     )
     handler = logging.StreamHandler(sys.stdout)

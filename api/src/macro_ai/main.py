@@ -82,7 +82,9 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
 
     # Added innermost first: the request context wraps everything, so even a 429 is logged.
-    app.add_middleware(ApiKeyMiddleware, expected_key=lambda: live.current.api_key.get_secret_value().encode())
+    app.add_middleware(
+        ApiKeyMiddleware, expected_key=lambda: live.current.api_key.get_secret_value().encode()
+    )
     app.add_middleware(RateLimitMiddleware, limits=limits_from(settings), store=_rate_limit_store(settings))
     app.add_middleware(
         CORSMiddleware,

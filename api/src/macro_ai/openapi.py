@@ -16,7 +16,12 @@ from macro_ai.errors import ErrorBody
 from macro_ai.web.api_key import EXEMPT_PREFIXES
 
 SECURITY_SCHEMES = {
-    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-KEY", "description": "client application key"},
+    "ApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-KEY",
+        "description": "client application key",
+    },
     "CookieAuth": {"type": "apiKey", "in": "cookie", "name": "macro-ai-accessToken"},
     "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
 }
@@ -24,7 +29,10 @@ _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ERROR_REF}},
+    }
     if headers:
         response["headers"] = headers
     return response
@@ -33,13 +41,18 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     schemas = components.setdefault("schemas", {})
     schemas.update(ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
     schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-    rate_headers = {name: {"schema": {"type": "integer"}} for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")}
+    rate_headers = {
+        name: {"schema": {"type": "integer"}}
+        for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+    }
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -48,6 +61,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             user_security = operation.get("security") or [{}]
             operation["security"] = [{"ApiKey": [], **requirement} for requirement in user_security]
             responses.setdefault("401", _error("Missing or invalid API key or credentials"))
-            responses.setdefault("429", _error("Rate limit exceeded", {**rate_headers, "Retry-After": {"schema": {"type": "integer"}}}))
+            responses.setdefault(
+                "429",
+                _error(
+                    "Rate limit exceeded", {**rate_headers, "Retry-After": {"schema": {"type": "integer"}}}
+                ),
+            )
     app.openapi_schema = document
     return document

@@ -64,8 +64,15 @@ def create_pool(endpoint_url: str, region: str = REGION) -> CognitoPool:
         PoolName="macro-ai-local",
         UsernameAttributes=["email"],
         AutoVerifiedAttributes=["email"],
-        Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": True, "RequireLowercase": True,
-                                     "RequireNumbers": True, "RequireSymbols": False}},
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 8,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": False,
+            }
+        },
     )["UserPool"]
     app_client = client.create_user_pool_client(
         UserPoolId=pool["Id"],

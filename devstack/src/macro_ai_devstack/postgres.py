@@ -24,7 +24,9 @@ SYSTEM_USER = "embedded_postgres"
 
 
 class LocalPostgres:
-    def __init__(self, data_dir: Path, port: int, database: str = "macro_ai", *, durable: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, database: str = "macro_ai", *, durable: bool = True
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.durable = durable  # tests trade crash safety for speed
         self.port = port
@@ -100,8 +102,14 @@ class LocalPostgres:
         self.stop_stale()
         if not (self.data_dir / "PG_VERSION").exists():
             self._run(
-                self._bin("initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                "--auth=trust", "--encoding=UTF8", "--no-instructions",
+                self._bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
             )
         self._pg_ctl_start()
         self._ensure_database()
@@ -109,11 +117,22 @@ class LocalPostgres:
 
     def _ensure_database(self) -> None:
         exists = self._run(
-            self._bin("psql"), self.admin_url, "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
+            self._bin("psql"),
+            self.admin_url,
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",  # noqa: S608 - our own name
         ).stdout.strip()
         if exists != "1":
-            self._run(self._bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.database)
+            self._run(
+                self._bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                self.database,
+            )
 
     def stop(self) -> None:
         if self.stale_pid() is None:
@@ -128,8 +147,17 @@ class LocalPostgres:
         if not self.durable:
             options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         self._run(
-            self._bin("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "30",
-            "-o", options, "start",
+            self._bin("pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
         )
 
     def restart_stopped(self) -> None:

@@ -71,6 +71,13 @@ def main() -> int:
         return child.wait()
     except KeyboardInterrupt:
         return 0
+    except subprocess.CalledProcessError as error:
+        detail = error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else error.stderr
+        command = Path(str(error.cmd[0])).name
+        print(
+            f"make run: {command} failed (exit {error.returncode}): {detail or 'see above'}", file=sys.stderr
+        )
+        return 1
     finally:
         if child is not None and child.poll() is None:
             child.send_signal(signal.SIGINT)

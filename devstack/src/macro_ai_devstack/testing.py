@@ -44,7 +44,10 @@ class ServerProcess:
         self.started_at = time.monotonic()
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603
-                [macro_ai_executable(), "serve"], env=dict(self.environment), stdout=log, stderr=subprocess.STDOUT
+                [macro_ai_executable(), "serve"],
+                env=dict(self.environment),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from typing import Any
 
 
 def _client(service: str, region: str | None) -> Any:
-    import boto3  # noqa: PLC0415 - lazy on purpose, see module docstring
+    import boto3
 
     return boto3.client(service, region_name=region)
 

@@ -132,9 +132,7 @@ class Settings(BaseSettings):
         try:
             classify_environment(value)
         except ValueError:
-            raise ValueError(
-                "must be development, test, staging, production or pr-<number>"
-            ) from None
+            raise ValueError("must be development, test, staging, production or pr-<number>") from None
         return value
 
     @field_validator("cors_allowed_origins", mode="before")
@@ -271,7 +269,7 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
     """Load and validate everything, or raise ConfigError listing every problem by name."""
     try:
         dotenv = env_file if env_file is not None and env_file.is_file() else None
-        bootstrap = _Bootstrap(_env_file=dotenv)  # type: ignore[call-arg]
+        bootstrap = _Bootstrap(_env_file=dotenv)
         reads_dotenv = PROFILES[classify_environment(bootstrap.app_env)].reads_dotenv
     except ValueError:
         raise ConfigError(
@@ -284,8 +282,9 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
         overrides = aws_overrides(bootstrap.model_dump())
     except Exception as exc:  # any AWS failure is a configuration failure, reported by kind only
         raise ConfigError([f"AWS configuration sources: cannot be read ({type(exc).__name__})"]) from None
+    arguments: dict[str, Any] = {"_env_file": dotenv, **overrides}
     try:
-        return Settings(_env_file=dotenv, **overrides)  # type: ignore[call-arg]
+        return Settings(**arguments)
     except ValidationError as exc:
         raise ConfigError([_describe(e) for e in exc.errors()]) from None
 
@@ -293,4 +292,3 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
 def environment_variable_names() -> set[str]:
     """Every environment variable the service reads (for the contract tests)."""
     return {name.upper() for name in _field_names()}
-

@@ -38,9 +38,9 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 async def current_revision(database_url: str) -> str | None:
-    import asyncpg  # noqa: PLC0415
+    import asyncpg
 
-    from macro_ai.db.engine import asyncpg_dsn  # noqa: PLC0415
+    from macro_ai.db.engine import asyncpg_dsn
 
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:

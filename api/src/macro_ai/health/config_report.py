@@ -3,11 +3,13 @@
 Required items never reach this point unset: the process refuses to start without them.
 """
 
+from collections.abc import Callable, Mapping
+
 from macro_ai.config.settings import Settings
 from macro_ai.health.schemas import ConfigStatus
 
 # Optional items worth reporting when unset, with the condition under which they matter.
-_OPTIONAL = {
+_OPTIONAL: Mapping[str, Callable[[Settings], bool]] = {
     "REDIS_URL": lambda s: s.redis_url is None,
     "CORS_ALLOWED_ORIGINS": lambda s: not s.cors_allowed_origins,
     "CUSTOM_DOMAIN_NAME": lambda s: s.custom_domain_name is None,

@@ -1,8 +1,6 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from macro_ai.web.json_response import JSONBytes
-
 from macro_ai import __version__
 from macro_ai.health.config_report import config_report
 from macro_ai.health.schemas import (
@@ -15,6 +13,7 @@ from macro_ai.health.schemas import (
     ReadyStatus,
 )
 from macro_ai.health.service import Check, HealthService
+from macro_ai.web.json_response import JSONBytes
 
 router = APIRouter(prefix="/health", tags=["health"])
 _ALIVE = b'{"status":"alive"}'
@@ -27,14 +26,18 @@ def _service(request: Request) -> HealthService:
 
 def _results(checks: list[Check]) -> list[CheckResult]:
     return [
-        CheckResult(name=c.name, status="pass" if c.ok else "fail", latency_ms=round(c.latency_ms, 2), detail=c.detail)
+        CheckResult(
+            name=c.name, status="pass" if c.ok else "fail", latency_ms=round(c.latency_ms, 2), detail=c.detail
+        )
         for c in checks
     ]
 
 
 @router.get("", response_model=HealthStatus, summary="Service status (no dependency checks)")
 async def health(request: Request) -> HealthStatus:
-    return HealthStatus(status="ok", uptime_seconds=round(_service(request).lifecycle.uptime_seconds, 3), version=__version__)
+    return HealthStatus(
+        status="ok", uptime_seconds=round(_service(request).lifecycle.uptime_seconds, 3), version=__version__
+    )
 
 
 @router.get("/live", response_model=LiveStatus, summary="Liveness: the process can serve")
@@ -54,7 +57,12 @@ async def ready(request: Request) -> JSONBytes:
     if all(c.ok for c in checks):
         return JSONBytes({"status": "ready", "checks": results})
     failed = ", ".join(f"{c.name} {c.detail}" for c in checks if not c.ok)
-    body = {"message": f"Not ready: {failed}", "type": "ServiceUnavailable", "status": "not_ready", "checks": results}
+    body = {
+        "message": f"Not ready: {failed}",
+        "type": "ServiceUnavailable",
+        "status": "not_ready",
+        "checks": results,
+    }
     return JSONBytes(body, status_code=503)
 
 

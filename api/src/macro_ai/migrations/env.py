@@ -3,16 +3,15 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
-
 from macro_ai.chats import models as _chats  # noqa: F401 - registers the tables
 from macro_ai.db.base import Base
 from macro_ai.db.engine import sqlalchemy_url
 from macro_ai.db.migrate import ADVISORY_LOCK_KEY
 from macro_ai.users import models as _users  # noqa: F401 - registers the tables
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 
 def _run(connection: Connection) -> None:

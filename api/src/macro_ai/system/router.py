@@ -51,5 +51,7 @@ async def system_info(request: Request) -> SystemInfo:
             platform=sys.platform,
             pid=os.getpid(),
         ),
-        memory=Memory(rss_bytes=_rss_bytes(), max_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
+        memory=Memory(
+            rss_bytes=_rss_bytes(), max_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        ),
     )

@@ -65,7 +65,10 @@ class MetricsRecorder:
                         "CloudWatchMetrics": [
                             {
                                 "Namespace": NAMESPACE,
-                                "Dimensions": [["Service", "Environment"], ["Service", "Environment", "Route"]],
+                                "Dimensions": [
+                                    ["Service", "Environment"],
+                                    ["Service", "Environment", "Route"],
+                                ],
                                 "Metrics": [
                                     {"Name": "Requests", "Unit": "Count"},
                                     {"Name": "Errors4xx", "Unit": "Count"},

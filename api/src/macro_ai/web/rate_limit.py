@@ -74,7 +74,7 @@ class MemoryStore:
 
 class RedisStore:
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis  # noqa: PLC0415 - only when configured
+        import redis.asyncio as redis
 
         self._redis = redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
 
@@ -136,7 +136,10 @@ class RateLimitMiddleware:
             (b"ratelimit-limit", str(tightest.limit.max_requests).encode()),
             (b"ratelimit-remaining", str(tightest.remaining).encode()),
             (b"ratelimit-reset", str(tightest.reset_seconds).encode()),
-            (b"ratelimit-policy", f"{tightest.limit.max_requests};w={tightest.limit.window_seconds}".encode()),
+            (
+                b"ratelimit-policy",
+                f"{tightest.limit.max_requests};w={tightest.limit.window_seconds}".encode(),
+            ),
         ]
         if tightest.exceeded:
             response = error_response(
