@@ -78,7 +78,7 @@ class DatabaseConfig:
     instance_class: str = "db.t4g.micro"
     allocated_storage_gib: int = 20
     max_allocated_storage_gib: int = 100
-    engine_version: str = "16"
+    engine_version: str = "17.6"
     multi_az: bool = False
     backup_retention_days: int = 7
     deletion_protection: bool = True
