@@ -12,14 +12,22 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App, Validations  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
-from infra_testkit import ALL_STACKS, EXISTING_VPC, EXISTING_VPC_STACK, EXPIRES_AT, PR, VARIANT_STACK, Synth, load  # noqa: E402
-
-from macro_ai_infra.app import build_app  # noqa: E402
-from macro_ai_infra.contract import ServiceContract, load_contract  # noqa: E402
-from macro_ai_infra.profiles import HOBBY  # noqa: E402
-from macro_ai_infra.stacks.environment import EnvironmentStack  # noqa: E402
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks
+from infra_testkit import (
+    ALL_STACKS,
+    EXISTING_VPC,
+    EXISTING_VPC_STACK,
+    EXPIRES_AT,
+    PR,
+    VARIANT_STACK,
+    Synth,
+    load,
+)
+from macro_ai_infra.app import build_app
+from macro_ai_infra.contract import ServiceContract, load_contract
+from macro_ai_infra.profiles import HOBBY
+from macro_ai_infra.stacks.environment import EnvironmentStack
 
 
 @pytest.fixture(scope="session")

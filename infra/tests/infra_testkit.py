@@ -10,9 +10,8 @@ from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk.assertions import Template  # noqa: E402
-
-from macro_ai_infra.profiles import ExistingVpc  # noqa: E402
+from aws_cdk.assertions import Template
+from macro_ai_infra.profiles import ExistingVpc
 
 PR = 42
 EXPIRES_AT = "2030-01-01T12:00:00Z"
@@ -52,5 +51,3 @@ class Synth:
 def load(outdir: Path, names: tuple[str, ...]) -> Synth:
     raw = {n: json.loads((outdir / f"{n}.template.json").read_text()) for n in names}
     return Synth(outdir=outdir, raw=raw, templates={n: Template.from_json(t) for n, t in raw.items()})
-
-

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, SHARED_STACK, Synth
-
 from macro_ai_infra.profiles import PROFILES
 
 REQUIRED_TAGS = {"project": "macro-ai"}
@@ -24,8 +23,14 @@ def test_legacy_launch_template(synth: Synth, stack: str) -> None:
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
     script = user_data(synth, stack)
-    for needle in ("dnf install -y nodejs20", "npm-20 ci --omit=dev", "systemctl enable --now macro-ai-api",
-                   "get-parameters-by-path", "secretsmanager get-secret-value", "/usr/bin/node-20 dist/index.js"):
+    for needle in (
+        "dnf install -y nodejs20",
+        "npm-20 ci --omit=dev",
+        "systemctl enable --now macro-ai-api",
+        "get-parameters-by-path",
+        "secretsmanager get-secret-value",
+        "/usr/bin/node-20 dist/index.js",
+    ):
         assert needle in script, needle
 
 
@@ -46,26 +51,37 @@ def test_legacy_auto_scaling_group(synth: Synth, stack: str) -> None:
 @pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
 def test_rollout_alarms_exported_by_name(synth: Synth, stack: str) -> None:
     names = synth.raw[stack]["Outputs"]["RolloutAlarmNames"]["Value"].split(",")
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"]
-              for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()
+    }
     assert len(names) == 3
     assert set(names) <= set(alarms)
     assert {n.rsplit("-", 2)[-2] + "-" + n.rsplit("-", 2)[-1] for n in names} == {
-        "5xx-rate", "latency-p99", "unhealthy-hosts"}
+        "5xx-rate",
+        "latency-p99",
+        "unhealthy-hosts",
+    }
     for name in names:
         assert "-ecs-" in name
         alarm = alarms[name]
-        assert alarm["AlarmActions"] and alarm["OKActions"]
+        assert alarm["AlarmActions"]
+        assert alarm["OKActions"]
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
 @pytest.mark.parametrize("stack", ENV_STACKS)
 def test_alarm_thresholds_come_from_the_profile(synth: Synth, stack: str) -> None:
-    profile = {"MacroAiHobbyStack": "hobby", "MacroAiStagingStack": "staging",
-               "MacroAiProductionStack": "production"}[stack]
+    profile = {
+        "MacroAiHobbyStack": "hobby",
+        "MacroAiStagingStack": "staging",
+        "MacroAiProductionStack": "production",
+    }[stack]
     thresholds = PROFILES[profile].alarms
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"]
-              for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()
+    }
     prefix = f"macro-ai-{PROFILES[profile].environment}"
     assert alarms[f"{prefix}-ecs-5xx-rate"]["Threshold"] == thresholds.target_5xx_rate_percent
     assert alarms[f"{prefix}-ecs-latency-p99"]["Threshold"] == thresholds.p99_latency_seconds
@@ -77,9 +93,19 @@ def test_alarm_thresholds_come_from_the_profile(synth: Synth, stack: str) -> Non
 @pytest.mark.parametrize("stack", ENV_STACKS)
 def test_dashboard_covers_both_fleets(synth: Synth, stack: str) -> None:
     body = json.dumps(synth.one(stack, "AWS::CloudWatch::Dashboard")["DashboardBody"])
-    for needle in ("RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "p50", "p99",
-                   "HealthyHostCount", "UnHealthyHostCount", "CPUUtilization", "MemoryUtilization",
-                   "RunningTaskCount", "legacy EC2"):
+    for needle in (
+        "RequestCount",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "p50",
+        "p99",
+        "HealthyHostCount",
+        "UnHealthyHostCount",
+        "CPUUtilization",
+        "MemoryUtilization",
+        "RunningTaskCount",
+        "legacy EC2",
+    ):
         assert needle in body, needle
 
 
@@ -88,7 +114,8 @@ def test_alarm_topic_encrypted_and_tls_only(synth: Synth, stack: str) -> None:
     topic = synth.one(stack, "AWS::SNS::Topic")
     assert topic["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("AlarmsKey")
     policy = json.dumps(synth.one(stack, "AWS::SNS::TopicPolicy"))
-    assert "aws:SecureTransport" in policy and "budgets.amazonaws.com" in policy
+    assert "aws:SecureTransport" in policy
+    assert "budgets.amazonaws.com" in policy
     key = synth.one(stack, "AWS::KMS::Key")
     assert key["EnableKeyRotation"] is True
     assert "cloudwatch.amazonaws.com" in json.dumps(key["KeyPolicy"])
@@ -96,8 +123,11 @@ def test_alarm_topic_encrypted_and_tls_only(synth: Synth, stack: str) -> None:
 
 @pytest.mark.parametrize(
     ("stack", "amount", "cost_center"),
-    [("MacroAiHobbyStack", 60, "macro-ai-development"), ("MacroAiProductionStack", 500, "macro-ai-production"),
-     (SHARED_STACK, 100, "macro-ai-preview")],
+    [
+        ("MacroAiHobbyStack", 60, "macro-ai-development"),
+        ("MacroAiProductionStack", 500, "macro-ai-production"),
+        (SHARED_STACK, 100, "macro-ai-preview"),
+    ],
 )
 def test_budget(synth: Synth, stack: str, amount: int, cost_center: str) -> None:
     budget = synth.one(stack, "AWS::Budgets::Budget")
@@ -105,17 +135,28 @@ def test_budget(synth: Synth, stack: str, amount: int, cost_center: str) -> None
     assert data["BudgetLimit"] == {"Amount": amount, "Unit": "USD"}
     assert data["TimeUnit"] == "MONTHLY"
     assert data["CostFilters"] == {"TagKeyValue": [f"user:cost-center${cost_center}"]}
-    kinds = {(n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
-             for n in budget["NotificationsWithSubscribers"]}
-    assert ("FORECASTED", 100) in kinds and ("ACTUAL", 80) in kinds
-    assert all(n["Subscribers"][0]["SubscriptionType"] == "SNS" for n in budget["NotificationsWithSubscribers"])
+    kinds = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+        for n in budget["NotificationsWithSubscribers"]
+    }
+    assert ("FORECASTED", 100) in kinds
+    assert ("ACTUAL", 80) in kinds
+    assert all(
+        n["Subscribers"][0]["SubscriptionType"] == "SNS" for n in budget["NotificationsWithSubscribers"]
+    )
 
 
 @pytest.mark.parametrize("stack", ALL_STACKS)
 def test_cost_allocation_tags_on_every_taggable_resource(synth: Synth, stack: str) -> None:
-    environment = "preview" if "Preview" in stack else {
-        "MacroAiHobbyStack": "development", "MacroAiStagingStack": "staging",
-        "MacroAiProductionStack": "production"}[stack]
+    environment = (
+        "preview"
+        if "Preview" in stack
+        else {
+            "MacroAiHobbyStack": "development",
+            "MacroAiStagingStack": "staging",
+            "MacroAiProductionStack": "production",
+        }[stack]
+    )
     expected = {"project": "macro-ai", "environment": environment, "cost-center": f"macro-ai-{environment}"}
     if stack == PREVIEW_STACK:
         expected |= {"macro-ai:preview": "pr-42", "macro-ai:expires-at": "2030-01-01T12:00:00Z"}
@@ -125,7 +166,9 @@ def test_cost_allocation_tags_on_every_taggable_resource(synth: Synth, stack: st
         if tags is None:
             continue
         if isinstance(tags, list):
-            found = {t["Key"]: t["Value"] for t in tags if "PropagateAtLaunch" not in t or t["PropagateAtLaunch"]}
+            found = {
+                t["Key"]: t["Value"] for t in tags if "PropagateAtLaunch" not in t or t["PropagateAtLaunch"]
+            }
         else:
             found = tags
         assert expected.items() <= found.items(), name

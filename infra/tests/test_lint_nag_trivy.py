@@ -14,7 +14,6 @@ from aws_cdk import App, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from cdk_nag import AwsSolutionsChecks
 from infra_testkit import ALL_STACKS, PREVIEW_STACK, Synth
-
 from macro_ai_infra.nag import acknowledge
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
@@ -36,7 +35,7 @@ CFN_LINT_IGNORES: dict[tuple[str, str, str], str] = {
 # Trivy misconfiguration IDs accepted on purpose -> reason (also in docs/infra.md).
 TRIVY_ACCEPTED: dict[str, str] = {
     "AWS-0017": "log groups use the CloudWatch default encryption; no secrets are logged; a CMK per group "
-                "costs more than it protects here",
+    "costs more than it protects here",
     "AWS-0033": "ECR with AES-256 (AWS-managed) encryption; a CMK adds cost and key-policy coupling only",
     "AWS-0035": "false positive: the tmp volume is task-local ephemeral storage, not EFS",
     "AWS-0053": "the API load balancers are public by design",
@@ -45,11 +44,11 @@ TRIVY_ACCEPTED: dict[str, str] = {
     "AWS-0090": "access logs are append-only and expire after 90 days; versioning adds cost only",
     "AWS-0098": "Secrets Manager with the AWS-managed key; ECS and the task role read it without key grants",
     "AWS-0104": "tasks and the legacy fleet need HTTPS (443) egress to Cognito, the model provider and AWS "
-                "APIs, which have no fixed address ranges; all other egress is closed",
+    "APIs, which have no fixed address ranges; all other egress is closed",
     "AWS-0132": "ALB access logs support SSE-S3 only",
     "AWS-0133": "Performance Insights is off on the small staging instance (cost)",
     "AWS-0164": "public subnets map public IPs: they hold the ALB, and in NAT-less profiles the tasks, "
-                "whose security group admits only the ALB",
+    "whose security group admits only the ALB",
 }
 
 
@@ -58,8 +57,10 @@ def _ignored(finding: dict[str, Any]) -> bool:
     path = finding["Location"]["Path"]
     logical_id = path[1] if len(path) > 1 else ""
     for (rule, where, prefix), _reason in CFN_LINT_IGNORES.items():
-        if finding["Rule"]["Id"] == rule and where in ("*", stack) and (
-            prefix == "*" or str(logical_id).startswith(prefix)
+        if (
+            finding["Rule"]["Id"] == rule
+            and where in ("*", stack)
+            and (prefix == "*" or str(logical_id).startswith(prefix))
         ):
             return True
     return False
@@ -69,20 +70,29 @@ def _ignored(finding: dict[str, Any]) -> bool:
 def cfn_lint_findings(synth: Synth, variant: Synth) -> list[dict[str, Any]]:
     files = [str(synth.outdir / f"{n}.template.json") for n in ALL_STACKS]
     files += [str(p) for p in variant.outdir.glob("*.template.json")]
-    result = subprocess.run([str(CFN_LINT), "--format", "json", *files], capture_output=True, text=True,
-                            check=False, timeout=180)
-    assert result.returncode in (0, 2, 4, 6, 8, 10, 12, 14), result.stderr  # bit flags: 2 error, 4 warn, 8 info
+    result = subprocess.run(
+        [str(CFN_LINT), "--format", "json", *files], capture_output=True, text=True, check=False, timeout=180
+    )
+    assert result.returncode in (0, 2, 4, 6, 8, 10, 12, 14), (
+        result.stderr
+    )  # bit flags: 2 error, 4 warn, 8 info
     return json.loads(result.stdout or "[]")
 
 
 def test_cfn_lint_clean_apart_from_documented_ignores(cfn_lint_findings: list[dict[str, Any]]) -> None:
-    left = [f"{f['Rule']['Id']} {Path(f['Filename']).name} {'/'.join(map(str, f['Location']['Path']))}: "
-            f"{f['Message']}" for f in cfn_lint_findings if not _ignored(f)]
+    left = [
+        f"{f['Rule']['Id']} {Path(f['Filename']).name} {'/'.join(map(str, f['Location']['Path']))}: "
+        f"{f['Message']}"
+        for f in cfn_lint_findings
+        if not _ignored(f)
+    ]
     assert left == []
 
 
 def test_cfn_lint_ignores_are_all_still_needed(cfn_lint_findings: list[dict[str, Any]]) -> None:
-    used = {rule for rule, _, _ in CFN_LINT_IGNORES if any(f["Rule"]["Id"] == rule for f in cfn_lint_findings)}
+    used = {
+        rule for rule, _, _ in CFN_LINT_IGNORES if any(f["Rule"]["Id"] == rule for f in cfn_lint_findings)
+    }
     assert used == {rule for rule, _, _ in CFN_LINT_IGNORES}
 
 
@@ -113,7 +123,9 @@ def _nag_app(tmp_path: Path, *, acknowledged: bool) -> App:
     sg = ec2.SecurityGroup(stack, "Open", vpc=vpc)
     sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443))
     if acknowledged:
-        acknowledge(sg, "AwsSolutions-EC23", "probe: proves that an acknowledgment with a reason silences nag")
+        acknowledge(
+            sg, "AwsSolutions-EC23", "probe: proves that an acknowledgment with a reason silences nag"
+        )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
@@ -139,9 +151,22 @@ def test_trivy_findings_are_all_accepted_with_a_reason(synth: Synth, tmp_path: P
         shutil.copy(synth.outdir / f"{name}.template.json", tmp_path)
     out = tmp_path / "trivy.json"
     result = subprocess.run(
-        [str(TRIVY if TRIVY.exists() else shutil.which("trivy")), "config", "--skip-check-update",
-         "--skip-version-check", "--quiet", "--format", "json", "--output", str(out), str(tmp_path)],
-        capture_output=True, text=True, check=False, timeout=180,
+        [
+            str(TRIVY if TRIVY.exists() else shutil.which("trivy")),
+            "config",
+            "--skip-check-update",
+            "--skip-version-check",
+            "--quiet",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     findings = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 from infra_testkit import ENV_STACKS, SHARED_STACK, VARIANT_STACK, Synth
-
 from macro_ai_infra.constructs.load_balancer import HEALTH_INTERVAL_SECONDS, HEALTHY_THRESHOLD
 from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.profiles import PROFILES
@@ -99,20 +98,27 @@ def test_ec2_cleanup_removes_legacy_fleet_only(synth: Synth, variant: Synth) -> 
     gone = {k for k in before if k not in after}
     assert not any(k.startswith("LegacyFleet") for k in after)
     legacy_types = {before[k]["Type"] for k in gone if k.startswith("LegacyFleet")}
-    assert {"AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::LaunchTemplate", "AWS::IAM::Role",
-            "AWS::EC2::SecurityGroup", "AWS::ElasticLoadBalancingV2::TargetGroup"} <= legacy_types
+    assert {
+        "AWS::AutoScaling::AutoScalingGroup",
+        "AWS::EC2::LaunchTemplate",
+        "AWS::IAM::Role",
+        "AWS::EC2::SecurityGroup",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+    } <= legacy_types
     for type_ in ("AWS::ECS::Service", "AWS::ECS::TaskDefinition"):
         assert {k for k, v in before.items() if v["Type"] == type_} == {
             k for k, v in after.items() if v["Type"] == type_
         }
     ecs_tgs = {k for k in before if k.startswith("EcsTargetGroup")}
-    assert ecs_tgs and ecs_tgs <= set(after)
+    assert ecs_tgs
+    assert ecs_tgs <= set(after)
     # The new service is untouched: same logical ids, same properties.
     for name, resource in before.items():
         if name.startswith(("Api", "EcsTargetGroup", "Cluster", "Registry", "Configuration")):
             assert after[name]["Properties"] == resource["Properties"], name
     (action,) = next(
-        v["Properties"]["DefaultActions"] for v in after.values()
+        v["Properties"]["DefaultActions"]
+        for v in after.values()
         if v["Type"] == "AWS::ElasticLoadBalancingV2::Listener" and v["Properties"]["Port"] == 443
     )
     assert action == {"Type": "forward", "TargetGroupArn": {"Ref": next(iter(ecs_tgs))}}

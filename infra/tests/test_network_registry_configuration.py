@@ -6,7 +6,6 @@ import json
 
 import pytest
 from infra_testkit import ENV_STACKS, EXISTING_VPC_STACK, PREVIEW_STACK, SHARED_STACK, Synth
-
 from macro_ai_infra.constructs.configuration import GENERATED_SECRET_KEY, OPERATOR_PARAMETERS
 from macro_ai_infra.contract import ServiceContract
 
@@ -25,11 +24,17 @@ NETWORK_STACKS = (*ENV_STACKS, SHARED_STACK)
 def test_vpc_nat_and_endpoints(synth: Synth, stack: str, nat: int, endpoints: bool) -> None:
     assert len(synth.resources(stack, "AWS::EC2::VPC")) == 1
     assert len(synth.resources(stack, "AWS::EC2::NatGateway")) == nat
-    interface = [e for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
-                 if e["Properties"].get("VpcEndpointType") == "Interface"]
+    interface = [
+        e
+        for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    ]
     assert len(interface) == (5 if endpoints else 0)
-    gateways = [e for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
-                if e["Properties"].get("VpcEndpointType", "Gateway") == "Gateway"]
+    gateways = [
+        e
+        for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType", "Gateway") == "Gateway"
+    ]
     assert len(gateways) == (1 if nat else 0)
     assert len(synth.resources(stack, "AWS::EC2::FlowLog")) == 1
 
@@ -48,11 +53,14 @@ def test_tasks_are_private_exactly_when_there_is_nat(synth: Synth, stack: str) -
 def test_existing_vpc_is_imported_without_lookups(variant: Synth) -> None:
     assert not variant.resources(EXISTING_VPC_STACK, "AWS::EC2::VPC")
     assert not variant.resources(EXISTING_VPC_STACK, "AWS::EC2::Subnet")
-    subnets = variant.one(EXISTING_VPC_STACK, "AWS::ECS::Service")["NetworkConfiguration"]["AwsvpcConfiguration"][
-        "Subnets"
-    ]
+    subnets = variant.one(EXISTING_VPC_STACK, "AWS::ECS::Service")["NetworkConfiguration"][
+        "AwsvpcConfiguration"
+    ]["Subnets"]
     assert subnets == ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
-    assert variant.one(EXISTING_VPC_STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")["VpcId"] == "vpc-0123456789abcdef0"
+    assert (
+        variant.one(EXISTING_VPC_STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")["VpcId"]
+        == "vpc-0123456789abcdef0"
+    )
 
 
 @pytest.mark.parametrize("stack", NETWORK_STACKS)
@@ -78,11 +86,16 @@ def test_production_keeps_its_repository_and_previews_do_not(synth: Synth) -> No
 
 @pytest.mark.parametrize(
     ("stack", "env"),
-    [("MacroAiHobbyStack", "development"), ("MacroAiStagingStack", "staging"),
-     ("MacroAiProductionStack", "production"), (SHARED_STACK, "preview")],
+    [
+        ("MacroAiHobbyStack", "development"),
+        ("MacroAiStagingStack", "staging"),
+        ("MacroAiProductionStack", "production"),
+        (SHARED_STACK, "preview"),
+    ],
 )
-def test_parameter_hierarchy_and_app_secret(synth: Synth, stack: str, env: str,
-                                            contract: ServiceContract) -> None:
+def test_parameter_hierarchy_and_app_secret(
+    synth: Synth, stack: str, env: str, contract: ServiceContract
+) -> None:
     params = synth.resources(stack, "AWS::SSM::Parameter")
     names = {p["Properties"]["Name"] for p in params.values()}
     assert names, "settings are mirrored to Parameter Store"
@@ -124,14 +137,28 @@ def test_rds_only_where_the_profile_asks(synth: Synth) -> None:
 def test_database_reachable_only_from_tasks_and_legacy(synth: Synth) -> None:
     stack = "MacroAiStagingStack"
     resources = synth.raw[stack]["Resources"]
-    db_sg = next(k for k in resources if k.startswith("DatabaseSecurityGroup") and
-                 resources[k]["Type"] == "AWS::EC2::SecurityGroup")
-    ingress = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"
-               and r["Properties"]["GroupId"] == {"Fn::GetAtt": [db_sg, "GroupId"]}]
+    db_sg = next(
+        k
+        for k in resources
+        if k.startswith("DatabaseSecurityGroup") and resources[k]["Type"] == "AWS::EC2::SecurityGroup"
+    )
+    ingress = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+        and r["Properties"]["GroupId"] == {"Fn::GetAtt": [db_sg, "GroupId"]}
+    ]
     sources = {i["SourceSecurityGroupId"]["Fn::GetAtt"][0] for i in ingress}
     assert all(i["FromPort"] == 5432 and i["ToPort"] == 5432 for i in ingress)
     assert sources == {
-        next(k for k in resources if k.startswith("ApiSecurityGroup") and resources[k]["Type"] == "AWS::EC2::SecurityGroup"),
-        next(k for k in resources if k.startswith("LegacyFleetSecurityGroup")
-             and resources[k]["Type"] == "AWS::EC2::SecurityGroup"),
+        next(
+            k
+            for k in resources
+            if k.startswith("ApiSecurityGroup") and resources[k]["Type"] == "AWS::EC2::SecurityGroup"
+        ),
+        next(
+            k
+            for k in resources
+            if k.startswith("LegacyFleetSecurityGroup") and resources[k]["Type"] == "AWS::EC2::SecurityGroup"
+        ),
     }

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from aws_cdk import App, Stack
 from infra_testkit import ENV_STACKS, SHARED_STACK
-
 from macro_ai_infra.app import build_app
 
 INFRA = Path(__file__).resolve().parents[1]
@@ -38,8 +37,13 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 def test_cdk_entry_point_synthesizes_all_stacks_offline(tmp_path: Path) -> None:
     assert json.loads((INFRA / "cdk.json").read_text())["app"] == "python app.py"
     result = subprocess.run(
-        [sys.executable, "app.py"], cwd=INFRA, env=offline_env(tmp_path), capture_output=True, text=True,
-        check=False, timeout=240,
+        [sys.executable, "app.py"],
+        cwd=INFRA,
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=240,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "cdk.out"
@@ -50,8 +54,10 @@ def test_cdk_entry_point_synthesizes_all_stacks_offline(tmp_path: Path) -> None:
         artifact = manifest["artifacts"][name]
         # account-agnostic: no account was looked up or baked in
         assert artifact["environment"] == "aws://unknown-account/us-east-1"
-    assert not any("lookup" in json.dumps(a.get("metadata", {})).lower() and "missing" in json.dumps(a)
-                   for a in manifest["artifacts"].values())
+    assert not any(
+        "lookup" in json.dumps(a.get("metadata", {})).lower() and "missing" in json.dumps(a)
+        for a in manifest["artifacts"].values()
+    )
     assert "missing" not in manifest
 
 

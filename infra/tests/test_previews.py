@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from infra_testkit import PREVIEW_STACK, SHARED_STACK, Synth
-
 from macro_ai_infra.constructs.preview import SHARED_EXPORT_KEYS, export_name
 
 
@@ -20,7 +19,8 @@ def test_preview_imports_only_what_the_shared_stack_exports(synth: Synth) -> Non
     for key in SHARED_EXPORT_KEYS:
         if f'"Fn::ImportValue": "{export_name(key)}"' in text:
             imported.add(key)
-    assert "HttpsListenerArn" in imported and "ClusterName" in imported
+    assert "HttpsListenerArn" in imported
+    assert "ClusterName" in imported
     assert text.count("Fn::ImportValue") >= len(imported)
     assert "MacroAiPreviewShared-" in text
     for chunk in text.split('"Fn::ImportValue": "')[1:]:
@@ -29,9 +29,17 @@ def test_preview_imports_only_what_the_shared_stack_exports(synth: Synth) -> Non
 
 def test_preview_owns_no_shared_infrastructure(synth: Synth) -> None:
     types = {r["Type"] for r in synth.raw[PREVIEW_STACK]["Resources"].values()}
-    for shared in ("AWS::EC2::VPC", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ECS::Cluster",
-                   "AWS::ECR::Repository", "AWS::CertificateManager::Certificate", "AWS::SNS::Topic",
-                   "AWS::ElasticLoadBalancingV2::Listener", "AWS::CloudWatch::Dashboard", "AWS::KMS::Key"):
+    for shared in (
+        "AWS::EC2::VPC",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ECS::Cluster",
+        "AWS::ECR::Repository",
+        "AWS::CertificateManager::Certificate",
+        "AWS::SNS::Topic",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::KMS::Key",
+    ):
         assert shared not in types, shared
 
 
@@ -51,25 +59,32 @@ def test_preview_record_and_url(synth: Synth) -> None:
     assert record["AliasTarget"]["DNSName"]["Fn::Join"][1][1] == {
         "Fn::ImportValue": "MacroAiPreviewShared-LoadBalancerDnsName"
     }
-    assert synth.raw[PREVIEW_STACK]["Outputs"]["ServiceUrl"]["Value"] == "https://pr-42-api.macro-ai.example.com"
+    assert (
+        synth.raw[PREVIEW_STACK]["Outputs"]["ServiceUrl"]["Value"] == "https://pr-42-api.macro-ai.example.com"
+    )
 
 
 def test_preview_tasks_admit_only_the_shared_alb(synth: Synth) -> None:
-    ingress = [r["Properties"] for r in synth.resources(PREVIEW_STACK, "AWS::EC2::SecurityGroupIngress").values()]
+    ingress = [
+        r["Properties"] for r in synth.resources(PREVIEW_STACK, "AWS::EC2::SecurityGroupIngress").values()
+    ]
     sg = synth.one(PREVIEW_STACK, "AWS::EC2::SecurityGroup")
     inline = sg.get("SecurityGroupIngress", [])
     sources = [i.get("SourceSecurityGroupId") for i in ingress + inline]
-    assert sources and all(
-        s == {"Fn::ImportValue": "MacroAiPreviewShared-LoadBalancerSecurityGroupId"} for s in sources
-    )
+    assert sources
+    assert all(s == {"Fn::ImportValue": "MacroAiPreviewShared-LoadBalancerSecurityGroupId"} for s in sources)
     assert not any("CidrIp" in i for i in ingress + inline)
 
 
 def test_shared_alb_may_reach_preview_targets(synth: Synth) -> None:
-    sg = synth.one(SHARED_STACK, "AWS::EC2::SecurityGroup") if len(
-        synth.resources(SHARED_STACK, "AWS::EC2::SecurityGroup")) == 1 else None
+    sg = (
+        synth.one(SHARED_STACK, "AWS::EC2::SecurityGroup")
+        if len(synth.resources(SHARED_STACK, "AWS::EC2::SecurityGroup")) == 1
+        else None
+    )
     egress = [
-        e for r in synth.resources(SHARED_STACK, "AWS::EC2::SecurityGroup").values()
+        e
+        for r in synth.resources(SHARED_STACK, "AWS::EC2::SecurityGroup").values()
         for e in r["Properties"].get("SecurityGroupEgress", [])
         if e.get("FromPort") == 3040
     ]

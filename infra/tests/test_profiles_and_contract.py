@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from macro_ai_infra.app import default_expiry, parse_pr
 from macro_ai_infra.constructs.configuration import OPERATOR_PARAMETERS, plain_environment
 from macro_ai_infra.constructs.preview import rule_priority
@@ -26,13 +25,18 @@ def test_profile_is_valid_and_sized_for_fargate(key: str) -> None:
 
 
 def test_profiles_differ_where_they_should() -> None:
-    assert PROFILES["preview"].spot and not PROFILES["production"].spot
-    assert PROFILES["production"].nat_gateways >= 2 and PROFILES["preview"].nat_gateways == 0
+    assert PROFILES["preview"].spot
+    assert not PROFILES["production"].spot
+    assert PROFILES["production"].nat_gateways >= 2
+    assert PROFILES["preview"].nat_gateways == 0
     assert PROFILES["production"].log_retention_days > PROFILES["preview"].log_retention_days
     assert not PROFILES["preview"].legacy_fleet
     assert PROFILES["staging"].database is not None
     assert [p.stack_name for p in PROFILES.values()] == [
-        "MacroAiHobbyStack", "MacroAiStagingStack", "MacroAiProductionStack", "MacroAiPreviewStack",
+        "MacroAiHobbyStack",
+        "MacroAiStagingStack",
+        "MacroAiProductionStack",
+        "MacroAiPreviewStack",
     ]
 
 

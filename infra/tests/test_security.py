@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, Synth
-
 from macro_ai_infra.contract import ServiceContract
 
 SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
@@ -95,12 +94,14 @@ def test_scanner_catches_planted_secrets(synth: Synth, plant: Any) -> None:
 
 
 @pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
-def test_every_contract_secret_arrives_from_secrets_manager(synth: Synth, stack: str,
-                                                           contract: ServiceContract) -> None:
+def test_every_contract_secret_arrives_from_secrets_manager(
+    synth: Synth, stack: str, contract: ServiceContract
+) -> None:
     (c,) = synth.one(stack, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
     value_from = {s["Name"]: json.dumps(s["ValueFrom"]) for s in c["Secrets"]}
     secret_ref = (
-        '{"Fn::ImportValue": "MacroAiPreviewShared-AppSecretArn"}' if stack == PREVIEW_STACK
+        '{"Fn::ImportValue": "MacroAiPreviewShared-AppSecretArn"}'
+        if stack == PREVIEW_STACK
         else '{"Ref": "ConfigurationAppSecret'
     )
     for name in contract.secrets:
@@ -115,10 +116,16 @@ def test_every_contract_secret_arrives_from_secrets_manager(synth: Synth, stack:
 
 def _egress(synth: Synth, stack: str, prefix: str) -> list[dict[str, Any]]:
     resources = synth.raw[stack]["Resources"]
-    sg = next(k for k, v in resources.items() if k.startswith(prefix) and v["Type"] == "AWS::EC2::SecurityGroup")
+    sg = next(
+        k for k, v in resources.items() if k.startswith(prefix) and v["Type"] == "AWS::EC2::SecurityGroup"
+    )
     inline = resources[sg]["Properties"].get("SecurityGroupEgress", [])
-    separate = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::EC2::SecurityGroupEgress"
-                and v["Properties"]["GroupId"] == {"Fn::GetAtt": [sg, "GroupId"]}]
+    separate = [
+        v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::EC2::SecurityGroupEgress"
+        and v["Properties"]["GroupId"] == {"Fn::GetAtt": [sg, "GroupId"]}
+    ]
     return inline + separate
 
 
@@ -134,7 +141,8 @@ def test_tasks_reach_only_https_and_postgres(synth: Synth, stack: str) -> None:
 @pytest.mark.parametrize("stack", ENV_STACKS)
 def test_alb_reaches_only_its_targets(synth: Synth, stack: str) -> None:
     rules = _egress(synth, stack, "LoadBalancerSecurityGroup")
-    assert rules and all(r["FromPort"] == 3040 and "DestinationSecurityGroupId" in r for r in rules)
+    assert rules
+    assert all(r["FromPort"] == 3040 and "DestinationSecurityGroupId" in r for r in rules)
 
 
 @pytest.mark.parametrize("stack", ALL_STACKS)

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, Synth
-
+from infra_testkit import ENV_STACKS, PREVIEW_STACK, Synth
 from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.profiles import PROFILES
 
@@ -87,7 +86,9 @@ def test_service_deploys_safely(synth: Synth, stack: str) -> None:
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
 def test_capacity_spot_only_for_previews(synth: Synth, stack: str) -> None:
-    providers = {s["CapacityProvider"] for s in synth.one(stack, "AWS::ECS::Service")["CapacityProviderStrategy"]}
+    providers = {
+        s["CapacityProvider"] for s in synth.one(stack, "AWS::ECS::Service")["CapacityProviderStrategy"]
+    }
     assert providers == ({"FARGATE_SPOT"} if stack == PREVIEW_STACK else {"FARGATE"})
 
 
@@ -145,8 +146,11 @@ def test_container_insights_on(synth: Synth, stack: str) -> None:
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
 def test_log_group_retention(synth: Synth, stack: str) -> None:
-    groups = [g["Properties"] for g in synth.resources(stack, "AWS::Logs::LogGroup").values()
-              if g["Properties"].get("LogGroupName", "").endswith("/api")]
+    groups = [
+        g["Properties"]
+        for g in synth.resources(stack, "AWS::Logs::LogGroup").values()
+        if g["Properties"].get("LogGroupName", "").endswith("/api")
+    ]
     assert len(groups) == 1
     assert groups[0]["RetentionInDays"] == PROFILE_OF[stack].log_retention_days
 
@@ -165,11 +169,16 @@ def test_roles_are_least_privilege(synth: Synth, stack: str) -> None:
     task = _statements(synth, stack, "ApiTaskRole")
     actions = {a for s in task for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert actions <= {
-        "ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter",
-        "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
+        "ssm:GetParametersByPath",
+        "ssm:GetParameters",
+        "ssm:GetParameter",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
     }
     execution = _statements(synth, stack, "ApiExecutionRole")
     wildcard = [s for s in execution if s["Resource"] == "*"]
     assert [s["Action"] for s in wildcard] == ["ecr:GetAuthorizationToken"]
     for s in task + execution:
-        assert not any(str(a).endswith(":*") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+        assert not any(
+            str(a).endswith(":*") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )

@@ -1,11 +1,10 @@
-"""docs/stack-contract.md is what the operator CLI reads: stack names, parameters and OutputKeys must match."""
+"""docs/stack-contract.md is what the operator CLI reads: names, parameters and OutputKeys must match."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from infra_testkit import ENV_STACKS, PREVIEW_STACK, REPO_ROOT, SHARED_STACK, VARIANT_STACK, Synth
 
 CONTRACT_DOC = REPO_ROOT / "docs" / "stack-contract.md"
@@ -27,7 +26,8 @@ def documented_stack_names() -> list[str]:
 
 
 def test_doc_parses() -> None:
-    assert "ClusterName" in documented_outputs() and len(documented_outputs()) == 10
+    assert "ClusterName" in documented_outputs()
+    assert len(documented_outputs()) == 10
     assert "MacroAiHobbyStack" in documented_stack_names()
 
 
@@ -56,7 +56,8 @@ def test_after_ec2_cleanup_legacy_output_and_weights_are_gone(variant: Synth) ->
     template = variant.raw[VARIANT_STACK]
     assert "LegacyTargetGroupArn" not in template["Outputs"]
     assert set(documented_outputs()) - {"LegacyTargetGroupArn"} <= set(template["Outputs"])
-    assert "LegacyWeight" not in template["Parameters"] and "EcsWeight" not in template["Parameters"]
+    assert "LegacyWeight" not in template["Parameters"]
+    assert "EcsWeight" not in template["Parameters"]
     assert "ImageTag" in template["Parameters"]
 
 

@@ -24,7 +24,9 @@ def parameter_path_arns(scope: IConstruct, prefix: str) -> list[str]:
 
 def acknowledge_parameter_path(scope: IConstruct, prefix: str) -> None:
     region = Stack.of(scope).region
-    rule = f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:{region}:<AWS::AccountId>:parameter{prefix}*]"
+    rule = (
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:{region}:<AWS::AccountId>:parameter{prefix}*]"
+    )
     acknowledge(
         scope,
         rule,

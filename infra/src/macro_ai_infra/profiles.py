@@ -341,7 +341,7 @@ LONG_LIVED = ("hobby", "staging", "production")
 
 def with_overrides(profile: Profile, context: dict[str, object]) -> Profile:
     """Apply the few CDK context overrides that are deployment data rather than design (domain, zone)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, str] = {}
     if context.get("domain_name"):
         changes["domain_name"] = str(context["domain_name"])
     if context.get("hosted_zone_id"):

@@ -21,9 +21,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from macro_ai_infra.nag import acknowledge
-
 from macro_ai_infra.contract import ServiceContract
+from macro_ai_infra.nag import acknowledge
 from macro_ai_infra.profiles import DatabaseConfig, Profile
 
 # Contract environment names whose values are owned by operators and read from Parameter Store by ECS.
@@ -41,12 +40,18 @@ def split_settings(settings: dict[str, str]) -> tuple[dict[str, str], tuple[str,
 
 
 # The one secret key the stack can generate itself: 64 lowercase hex characters (AES-256 key).
-GENERATED_SECRET_KEY = "COOKIE_ENCRYPTION_KEY"
+GENERATED_SECRET_KEY = "COOKIE_ENCRYPTION_KEY"  # noqa: S105 (a key name, not a value)
 _NOT_HEX = "ghijklmnopqrstuvwxyz"
 
 
-def plain_environment(profile: Profile, contract: ServiceContract, *, app_env: str, region: str,
-                      cors_allowed_origins: tuple[str, ...]) -> dict[str, str]:
+def plain_environment(
+    profile: Profile,
+    contract: ServiceContract,
+    *,
+    app_env: str,
+    region: str,
+    cors_allowed_origins: tuple[str, ...],
+) -> dict[str, str]:
     """Values of the contract's non-secret environment, from the profile (operator-owned names excluded)."""
     limits = profile.rate_limits
     values = {
@@ -79,8 +84,9 @@ def plain_environment(profile: Profile, contract: ServiceContract, *, app_env: s
     return values
 
 
-def operator_parameters(scope: Construct, prefix: str,
-                        extra: tuple[str, ...] = ()) -> dict[str, ssm.IStringParameter]:
+def operator_parameters(
+    scope: Construct, prefix: str, extra: tuple[str, ...] = ()
+) -> dict[str, ssm.IStringParameter]:
     """Parameters referenced (not created here) under ``prefix``: the operator-owned ones, plus ``extra``."""
     return {
         name: ssm.StringParameter.from_string_parameter_name(
@@ -182,9 +188,7 @@ class Database(Construct):
             self,
             "SubnetGroup",
             db_subnet_group_description=f"macro-ai {profile.environment} database subnets",
-            subnet_ids=vpc.select_subnets(
-                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-            ).subnet_ids
+            subnet_ids=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnet_ids
             if subnets.subnet_type == ec2.SubnetType.PRIVATE_WITH_EGRESS
             else vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnet_ids,
         )

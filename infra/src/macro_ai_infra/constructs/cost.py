@@ -11,7 +11,7 @@ COST_TAG = "cost-center"
 
 
 def apply_tags(scope: IConstruct, tags: dict[str, str]) -> None:
-    """Tags on every taggable resource of ``scope`` (and on the stack, hence on what CloudFormation creates)."""
+    """Tags on every taggable resource of ``scope`` and on the stack (so CloudFormation tags the rest)."""
     for key, value in tags.items():
         Tags.of(scope).add(key, value)
 

@@ -1,4 +1,6 @@
-"""The legacy EC2 fleet of the old Node.js API, modelled as it runs today (launch template, ASG, TG, SG, role).
+"""The legacy EC2 fleet of the old Node.js API, modelled as it runs today.
+
+Launch template, Auto Scaling group, target group, security group and instance role.
 
 It exists so the migration can be rehearsed end to end; ``Profile.legacy_fleet = False`` removes all of it
 (the EC2 cleanup) without touching a single resource of the new service.
@@ -15,24 +17,24 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from macro_ai_infra.nag import acknowledge, acknowledge_parameter_path, parameter_path_arns
-
 from macro_ai_infra.constructs.load_balancer import api_target_group
+from macro_ai_infra.nag import acknowledge, acknowledge_parameter_path, parameter_path_arns
 from macro_ai_infra.profiles import LegacyFleetConfig, Profile
 
 APP_DIR = "/opt/macro-ai-api"
 ENV_FILE = "/etc/macro-ai-api.env"
 
 
-def legacy_user_data(config: LegacyFleetConfig, *, port: int, parameter_prefix: str, secret_id: str,
-                     region: str) -> ec2.UserData:
-    """Install Node.js and the old API from its release artifact, render its env file, run it under systemd."""
+def legacy_user_data(
+    config: LegacyFleetConfig, *, port: int, parameter_prefix: str, secret_id: str, region: str
+) -> ec2.UserData:
+    """Install Node.js and the old API from its artifact, render its env file, run it under systemd."""
     user_data = ec2.UserData.for_linux()
     node = f"nodejs{config.node_major_version}"
     user_data.add_commands(
         "set -euo pipefail",
         f"dnf install -y {node} {node}-npm jq",
-        "id macroai >/dev/null 2>&1 || useradd --system --home-dir /opt/macro-ai-api --shell /sbin/nologin macroai",
+        f"id macroai >/dev/null 2>&1 || useradd --system --home-dir {APP_DIR} --shell /sbin/nologin macroai",
         f"mkdir -p {APP_DIR}",
         f"aws s3 cp s3://{config.artifact_bucket}/{config.artifact_key} /tmp/macro-ai-api.tar.gz",
         f"tar -xzf /tmp/macro-ai-api.tar.gz -C {APP_DIR}",
@@ -45,11 +47,11 @@ def legacy_user_data(config: LegacyFleetConfig, *, port: int, parameter_prefix: 
         "umask 077",
         f"tmp=$(mktemp) && aws ssm get-parameters-by-path --region {region} --path {parameter_prefix} "
         "--with-decryption --recursive --output json "
-        "| jq -r '.Parameters[] | \"\\(.Name | split(\"/\") | last)=\\(.Value)\"' > \"$tmp\"",
+        '| jq -r \'.Parameters[] | "\\(.Name | split("/") | last)=\\(.Value)"\' > "$tmp"',
         f"aws secretsmanager get-secret-value --region {region} --secret-id {secret_id} "
-        "--query SecretString --output text | jq -r 'to_entries[] | \"\\(.key)=\\(.value)\"' >> \"$tmp\"",
-        f"echo SERVER_PORT={port} >> \"$tmp\"",
-        f"mv \"$tmp\" {ENV_FILE}",
+        '--query SecretString --output text | jq -r \'to_entries[] | "\\(.key)=\\(.value)"\' >> "$tmp"',
+        f'echo SERVER_PORT={port} >> "$tmp"',
+        f'mv "$tmp" {ENV_FILE}',
         "EOF",
         "chmod 0755 /usr/local/bin/macro-ai-render-env",
         "cat > /etc/systemd/system/macro-ai-api.service <<'EOF'",
@@ -112,9 +114,13 @@ class LegacyFleet(Construct):
         )
         self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs, packages, S3")
         if database_security_group is not None:
-            self.security_group.connections.allow_to(database_security_group, ec2.Port.tcp(5432), "PostgreSQL")
+            self.security_group.connections.allow_to(
+                database_security_group, ec2.Port.tcp(5432), "PostgreSQL"
+            )
         elif database_cidr is not None:
-            self.security_group.add_egress_rule(ec2.Peer.ipv4(database_cidr), ec2.Port.tcp(5432), "PostgreSQL")
+            self.security_group.add_egress_rule(
+                ec2.Peer.ipv4(database_cidr), ec2.Port.tcp(5432), "PostgreSQL"
+            )
 
         self.role = iam.Role(
             self,
@@ -166,7 +172,9 @@ class LegacyFleet(Construct):
             block_devices=[
                 ec2.BlockDevice(
                     device_name="/dev/xvda",
-                    volume=ec2.BlockDeviceVolume.ebs(20, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3),
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        20, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3
+                    ),
                 )
             ],
         )

@@ -12,7 +12,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from macro_ai_infra.nag import acknowledge
-
 from macro_ai_infra.profiles import Profile
 
 # Target health: a new task counts as healthy after HEALTHY_THRESHOLD x INTERVAL, a broken one is taken out

@@ -20,9 +20,11 @@ ROLLOUT_GATES = ("5xx-rate", "latency-p99", "unhealthy-hosts")
 
 
 class AlarmTopic(Construct):
-    """SNS topic for alarms and budget alerts, encrypted with a customer key CloudWatch and Budgets may use."""
+    """SNS topic for alarms and budget alerts, encrypted with a key CloudWatch and Budgets may use."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, emails: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name: str, emails: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
@@ -38,8 +40,9 @@ class AlarmTopic(Construct):
                     resources=["*"],  # "*" in a key policy means this key
                 )
             )
-        self.topic = sns.Topic(self, "Topic", display_name=f"{name} alarms", master_key=self.key,
-                               enforce_ssl=True)
+        self.topic = sns.Topic(
+            self, "Topic", display_name=f"{name} alarms", master_key=self.key, enforce_ssl=True
+        )
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="BudgetsPublish",
@@ -49,8 +52,13 @@ class AlarmTopic(Construct):
             )
         )
         for index, email in enumerate(emails):
-            sns.Subscription(self, f"Email{index}", topic=self.topic, protocol=sns.SubscriptionProtocol.EMAIL,
-                             endpoint=email)
+            sns.Subscription(
+                self,
+                f"Email{index}",
+                topic=self.topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=email,
+            )
 
 
 @dataclass(frozen=True)
@@ -128,8 +136,9 @@ class Monitoring(Construct):
         self.topic = topic
         action = cw_actions.SnsAction(topic)
 
-        def alarm(construct_id: str, alarm_name: str, metric: cloudwatch.IMetric, threshold: float,
-                  description: str) -> cloudwatch.Alarm:
+        def alarm(
+            construct_id: str, alarm_name: str, metric: cloudwatch.IMetric, threshold: float, description: str
+        ) -> cloudwatch.Alarm:
             created = cloudwatch.Alarm(
                 self,
                 construct_id,
@@ -146,22 +155,30 @@ class Monitoring(Construct):
             created.add_ok_action(action)
             return created
 
-        def target_group_alarms(prefix: str, label: str,
-                                target_group: TargetGroupMetrics) -> TargetGroupAlarms:
+        def target_group_alarms(
+            prefix: str, label: str, target_group: TargetGroupMetrics
+        ) -> TargetGroupAlarms:
             return TargetGroupAlarms(
                 error_rate=alarm(
-                    f"{prefix}ErrorRate", f"{name}-{label}-5xx-rate", target_group.error_rate(),
-                    thresholds.target_5xx_rate_percent, f"{label} target group: 5xx responses in % of requests",
+                    f"{prefix}ErrorRate",
+                    f"{name}-{label}-5xx-rate",
+                    target_group.error_rate(),
+                    thresholds.target_5xx_rate_percent,
+                    f"{label} target group: 5xx responses in % of requests",
                 ),
                 latency=alarm(
-                    f"{prefix}LatencyP99", f"{name}-{label}-latency-p99",
+                    f"{prefix}LatencyP99",
+                    f"{name}-{label}-latency-p99",
                     target_group.latency("p99"),
-                    thresholds.p99_latency_seconds, f"{label} target group: p99 response time (s)",
+                    thresholds.p99_latency_seconds,
+                    f"{label} target group: p99 response time (s)",
                 ),
                 unhealthy=alarm(
-                    f"{prefix}Unhealthy", f"{name}-{label}-unhealthy-hosts",
+                    f"{prefix}Unhealthy",
+                    f"{name}-{label}-unhealthy-hosts",
                     target_group.unhealthy(),
-                    thresholds.unhealthy_hosts, f"{label} target group: unhealthy targets",
+                    thresholds.unhealthy_hosts,
+                    f"{label} target group: unhealthy targets",
                 ),
             )
 
@@ -170,12 +187,18 @@ class Monitoring(Construct):
             target_group_alarms("Legacy", "legacy", legacy_target_group) if legacy_target_group else None
         )
         self.cpu_alarm = alarm(
-            "Cpu", f"{name}-ecs-cpu", service.metric_cpu_utilization(period=PERIOD),
-            thresholds.cpu_percent, "ECS service CPU utilization (%)",
+            "Cpu",
+            f"{name}-ecs-cpu",
+            service.metric_cpu_utilization(period=PERIOD),
+            thresholds.cpu_percent,
+            "ECS service CPU utilization (%)",
         )
         self.memory_alarm = alarm(
-            "Memory", f"{name}-ecs-memory", service.metric_memory_utilization(period=PERIOD),
-            thresholds.memory_percent, "ECS service memory utilization (%)",
+            "Memory",
+            f"{name}-ecs-memory",
+            service.metric_memory_utilization(period=PERIOD),
+            thresholds.memory_percent,
+            "ECS service memory utilization (%)",
         )
         # The gates of a rollout step: the new fleet's 5xx rate, latency and unhealthy hosts. Literal names
         # (not tokens), so the output is a plain string the operator CLI can split.
@@ -203,11 +226,7 @@ class Monitoring(Construct):
             board.add_widgets(
                 cloudwatch.GraphWidget(
                     title="Latency p50 / p99 (s)",
-                    left=[
-                        tg.latency(stat, f"{lbl} {stat}")
-                        for lbl, tg in groups
-                        for stat in ("p50", "p99")
-                    ],
+                    left=[tg.latency(stat, f"{lbl} {stat}") for lbl, tg in groups for stat in ("p50", "p99")],
                     width=12,
                 ),
                 cloudwatch.GraphWidget(
@@ -220,8 +239,10 @@ class Monitoring(Construct):
             board.add_widgets(
                 cloudwatch.GraphWidget(
                     title="ECS CPU / memory (%)",
-                    left=[service.metric_cpu_utilization(period=PERIOD),
-                          service.metric_memory_utilization(period=PERIOD)],
+                    left=[
+                        service.metric_cpu_utilization(period=PERIOD),
+                        service.metric_memory_utilization(period=PERIOD),
+                    ],
                     width=12,
                 ),
                 cloudwatch.GraphWidget(
@@ -241,8 +262,12 @@ class Monitoring(Construct):
             board.add_widgets(
                 cloudwatch.AlarmStatusWidget(
                     title="Alarms",
-                    alarms=[*self.ecs_alarms.all, self.cpu_alarm, self.memory_alarm,
-                            *(self.legacy_alarms.all if self.legacy_alarms else [])],
+                    alarms=[
+                        *self.ecs_alarms.all,
+                        self.cpu_alarm,
+                        self.memory_alarm,
+                        *(self.legacy_alarms.all if self.legacy_alarms else []),
+                    ],
                     width=24,
                 )
             )

@@ -1,4 +1,4 @@
-"""Network: an existing VPC imported by id (no lookups) or a new one; NAT optional; endpoints for private tasks."""
+"""Network: an existing VPC imported by id (no lookups) or a new one; NAT optional; VPC endpoints."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ class Network(Construct):
             )
             self.vpc_cidr = existing.vpc_cidr
         else:
-            subnets = [ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)]
+            subnets = [
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
+            ]
             if self.private_tasks:
                 subnets.append(
                     ec2.SubnetConfiguration(

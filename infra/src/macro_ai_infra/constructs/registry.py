@@ -12,7 +12,7 @@ UNTAGGED_EXPIRY_DAYS = 7
 
 
 class Registry(Construct):
-    """ECR repository: scan on push, immutable tags (a tag is a git commit and never moves), lifecycle rules."""
+    """ECR repository: scan on push, immutable tags (a tag is a git commit), lifecycle rules."""
 
     def __init__(self, scope: Construct, construct_id: str, *, profile: Profile, service_name: str) -> None:
         super().__init__(scope, construct_id)

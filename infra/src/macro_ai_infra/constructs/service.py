@@ -1,4 +1,4 @@
-"""Service: ECS cluster, Fargate task definition (ARM64) derived from the service contract, ECS service, scaling."""
+"""Service: ECS cluster, Fargate task definition (ARM64) from the service contract, service, scaling."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from macro_ai_infra.nag import acknowledge, acknowledge_parameter_path, parameter_path_arns
-
-from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.constructs import log_retention
+from macro_ai_infra.contract import ServiceContract
+from macro_ai_infra.nag import acknowledge, acknowledge_parameter_path, parameter_path_arns
 from macro_ai_infra.profiles import Profile
 
 TMP_VOLUME = "tmp"
@@ -32,8 +31,9 @@ def container_health_command(contract: ServiceContract) -> list[str]:
     return ["CMD", "python", "-c", script]
 
 
-def create_cluster(scope: Construct, construct_id: str, *, vpc: ec2.IVpc, profile: Profile,
-                   cluster_name: str) -> ecs.Cluster:
+def create_cluster(
+    scope: Construct, construct_id: str, *, vpc: ec2.IVpc, profile: Profile, cluster_name: str
+) -> ecs.Cluster:
     return ecs.Cluster(
         scope,
         construct_id,
@@ -83,7 +83,7 @@ class ApiService(Construct):
             removal_policy=removal,
         )
 
-        # Execution role: pull the image, write logs, resolve the injected secrets (granted by CDK per secret).
+        # Execution role: pull the image, write logs, resolve the injected secrets (CDK grants per secret).
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",

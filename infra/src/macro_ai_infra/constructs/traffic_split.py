@@ -1,4 +1,4 @@
-"""Traffic split: the HTTPS listener's default action forwards to the legacy and the ECS target groups by weight.
+"""Traffic split: the HTTPS listener forwards to the legacy and the ECS target groups by weight.
 
 The weights are CloudFormation parameters, so a migration step is a parameter change (or a live
 ``modify_listener`` written back as parameters), never a new synth.

@@ -30,7 +30,7 @@ def weight_parameter(stack: Stack, name: str, default: int, target: str) -> CfnP
         default=default,
         min_value=0,
         max_value=100,
-        description=f"Listener forward weight of the {target} target group (0..100; the two weights sum to 100).",
+        description=f"Listener forward weight of the {target} target group (0..100; the weights sum to 100).",
     )
 
 

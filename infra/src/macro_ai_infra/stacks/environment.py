@@ -26,7 +26,9 @@ def stack_tags(profile: Profile) -> dict[str, str]:
 
 
 class EnvironmentStack(Stack):
-    def __init__(self, scope: Construct, *, profile: Profile, contract: ServiceContract, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, *, profile: Profile, contract: ServiceContract, **kwargs: Any
+    ) -> None:
         super().__init__(
             scope,
             profile.stack_name,
@@ -35,20 +37,28 @@ class EnvironmentStack(Stack):
             description=f"Macro AI {profile.key} environment: API on ECS Fargate (issue 4)",
             **kwargs,
         )
-        name = profile.stack_name
         short = f"macro-ai-{profile.environment}"
         image_tag = image_tag_parameter(self, profile.image_tag_default)
 
         network = Network(self, "Network", profile=profile)
         registry = Registry(self, "Registry", profile=profile, service_name=contract.service)
         settings = plain_environment(
-            profile, contract, app_env=profile.app_env, region=Aws.REGION,
+            profile,
+            contract,
+            app_env=profile.app_env,
+            region=Aws.REGION,
             cors_allowed_origins=profile.cors_allowed_origins,
         )
         config = Configuration(self, "Configuration", profile=profile, contract=contract, settings=settings)
         database = (
-            Database(self, "Database", profile=profile, config=profile.database, vpc=network.vpc,
-                     subnets=network.task_subnets)
+            Database(
+                self,
+                "Database",
+                profile=profile,
+                config=profile.database,
+                vpc=network.vpc,
+                subnets=network.task_subnets,
+            )
             if profile.database is not None
             else None
         )
@@ -57,8 +67,14 @@ class EnvironmentStack(Stack):
         zone = import_zone(self, "Zone", profile)
         host = profile.api_host()
         lb = PublicLoadBalancer(
-            self, "LoadBalancer", profile=profile, vpc=network.vpc, subnets=network.public_subnets,
-            zone=zone, certificate_domain=host, name=short,
+            self,
+            "LoadBalancer",
+            profile=profile,
+            vpc=network.vpc,
+            subnets=network.public_subnets,
+            zone=zone,
+            certificate_domain=host,
+            name=short,
         )
         lb.add_alias("ApiAlias", zone=zone, host=host)
         ecs_target_group = api_target_group(
@@ -135,7 +151,9 @@ class EnvironmentStack(Stack):
             cluster_name=cluster.cluster_name,
             ecs_target_group=TargetGroupMetrics(lb_full_name, ecs_target_group.target_group_full_name),
             legacy_target_group=(
-                TargetGroupMetrics(lb_full_name, legacy.target_group.target_group_full_name, "legacy") if legacy else None
+                TargetGroupMetrics(lb_full_name, legacy.target_group.target_group_full_name, "legacy")
+                if legacy
+                else None
             ),
             dashboard=True,
         )
@@ -151,14 +169,26 @@ class EnvironmentStack(Stack):
 
         output(self, "ClusterName", cluster.cluster_name, "ECS cluster name")
         output(self, "ServiceName", api.service.service_name, "ECS service name")
-        output(self, "EcrRepositoryName", registry.repository.repository_name, "ECR repository of the API image")
+        output(
+            self, "EcrRepositoryName", registry.repository.repository_name, "ECR repository of the API image"
+        )
         output(self, "ListenerArn", lb.https_listener.listener_arn, "HTTPS listener (weighted forward)")
-        output(self, "EcsTargetGroupArn", ecs_target_group.target_group_arn, "target group of the ECS service")
+        output(
+            self, "EcsTargetGroupArn", ecs_target_group.target_group_arn, "target group of the ECS service"
+        )
         if legacy is not None:
-            output(self, "LegacyTargetGroupArn", legacy.target_group.target_group_arn,
-                   "target group of the legacy EC2 Auto Scaling group")
-        output(self, "RolloutAlarmNames", ",".join(monitoring.rollout_alarm_names),
-               "alarms that gate a rollout step")
+            output(
+                self,
+                "LegacyTargetGroupArn",
+                legacy.target_group.target_group_arn,
+                "target group of the legacy EC2 Auto Scaling group",
+            )
+        output(
+            self,
+            "RolloutAlarmNames",
+            ",".join(monitoring.rollout_alarm_names),
+            "alarms that gate a rollout step",
+        )
         output(self, "AlarmTopicArn", alarm_topic.topic.topic_arn, "SNS topic for alarm notifications")
         output(self, "LogGroupName", api.log_group.log_group_name, "log group of the API containers")
         output(self, "ServiceUrl", f"https://{host}", "public URL of the API")

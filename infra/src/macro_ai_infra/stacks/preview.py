@@ -39,7 +39,9 @@ def preview_stack_name(pr: int) -> str:
 
 
 class PreviewSharedStack(Stack):
-    def __init__(self, scope: Construct, *, profile: Profile, contract: ServiceContract, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, *, profile: Profile, contract: ServiceContract, **kwargs: Any
+    ) -> None:
         super().__init__(
             scope,
             SHARED_STACK_NAME,
@@ -51,27 +53,46 @@ class PreviewSharedStack(Stack):
         short = "macro-ai-preview"
         network = Network(self, "Network", profile=profile)
         registry = Registry(self, "Registry", profile=profile, service_name=contract.service)
-        settings = plain_environment(profile, contract, app_env=profile.app_env, region=Aws.REGION,
-                                     cors_allowed_origins=profile.cors_allowed_origins)
+        settings = plain_environment(
+            profile,
+            contract,
+            app_env=profile.app_env,
+            region=Aws.REGION,
+            cors_allowed_origins=profile.cors_allowed_origins,
+        )
         config = Configuration(self, "Configuration", profile=profile, contract=contract, settings=settings)
         alarm_topic = AlarmTopic(self, "Alarms", name=short, emails=profile.budget_alert_emails)
         zone = import_zone(self, "Zone", profile)
         lb = PublicLoadBalancer(
-            self, "LoadBalancer", profile=profile, vpc=network.vpc, subnets=network.public_subnets,
-            zone=zone, certificate_domain=f"*.{profile.domain_name}", name=short,
+            self,
+            "LoadBalancer",
+            profile=profile,
+            vpc=network.vpc,
+            subnets=network.public_subnets,
+            zone=zone,
+            certificate_domain=f"*.{profile.domain_name}",
+            name=short,
         )
         lb.https_listener.add_action(
             "Default",
-            action=elbv2.ListenerAction.fixed_response(404, content_type="text/plain",
-                                                       message_body="no such preview"),
+            action=elbv2.ListenerAction.fixed_response(
+                404, content_type="text/plain", message_body="no such preview"
+            ),
         )
         # Targets of every preview live in this VPC; the rules are added by the preview stacks.
         lb.security_group.add_egress_rule(
             ec2.Peer.ipv4(network.vpc_cidr), ec2.Port.tcp(contract.port), "preview API tasks"
         )
         cluster = create_cluster(self, "Cluster", vpc=network.vpc, profile=profile, cluster_name=short)
-        Budget(self, "Budget", name=short, amount_usd=profile.budget_monthly_usd,
-               cost_center=profile.cost_center, topic=alarm_topic.topic, emails=profile.budget_alert_emails)
+        Budget(
+            self,
+            "Budget",
+            name=short,
+            amount_usd=profile.budget_monthly_usd,
+            cost_center=profile.cost_center,
+            topic=alarm_topic.topic,
+            emails=profile.budget_alert_emails,
+        )
 
         public = network.vpc.public_subnets
         exports = {
@@ -141,7 +162,10 @@ class PreviewStack(Stack):
             zone=zone,
         )
         settings = plain_environment(
-            profile, contract, app_env=f"pr-{pr}", region=Aws.REGION,
+            profile,
+            contract,
+            app_env=f"pr-{pr}",
+            region=Aws.REGION,
             cors_allowed_origins=(f"https://pr-{pr}.{profile.domain_name}",),
         )
         prefix = contract.parameter_prefix(profile.environment)
@@ -185,11 +209,15 @@ class PreviewStack(Stack):
         output(self, "ClusterName", platform.cluster.cluster_name, "ECS cluster name (shared)")
         output(self, "ServiceName", api.service.service_name, "ECS service name")
         output(self, "EcrRepositoryName", platform.repository.repository_name, "ECR repository (shared)")
-        output(self, "ListenerArn", platform.listener_arn, "shared HTTPS listener carrying this preview's rule")
+        output(
+            self, "ListenerArn", platform.listener_arn, "shared HTTPS listener carrying this preview's rule"
+        )
         output(self, "EcsTargetGroupArn", route.target_group.target_group_arn, "target group of the preview")
         output(self, "RolloutAlarmNames", ",".join(monitoring.rollout_alarm_names), "alarms of this preview")
         output(self, "AlarmTopicArn", platform.alarm_topic.topic_arn, "SNS topic (shared)")
         output(self, "LogGroupName", api.log_group.log_group_name, "log group of the API containers")
         output(self, "ServiceUrl", f"https://{host}", "public URL of the preview API")
 
-        apply_tags(self, {**stack_tags(profile), "macro-ai:preview": f"pr-{pr}", "macro-ai:expires-at": expires_at})
+        apply_tags(
+            self, {**stack_tags(profile), "macro-ai:preview": f"pr-{pr}", "macro-ai:expires-at": expires_at}
+        )
