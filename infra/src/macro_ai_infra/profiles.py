@@ -341,9 +341,8 @@ LONG_LIVED = ("hobby", "staging", "production")
 
 def with_overrides(profile: Profile, context: dict[str, object]) -> Profile:
     """Apply the few CDK context overrides that are deployment data rather than design (domain, zone)."""
-    changes: dict[str, str] = {}
-    if context.get("domain_name"):
-        changes["domain_name"] = str(context["domain_name"])
-    if context.get("hosted_zone_id"):
-        changes["hosted_zone_id"] = str(context["hosted_zone_id"])
-    return replace(profile, **changes).validate() if changes else profile
+    domain = str(context.get("domain_name") or profile.domain_name)
+    zone = str(context.get("hosted_zone_id") or profile.hosted_zone_id)
+    if (domain, zone) == (profile.domain_name, profile.hosted_zone_id):
+        return profile
+    return replace(profile, domain_name=domain, hosted_zone_id=zone).validate()
