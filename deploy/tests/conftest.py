@@ -12,11 +12,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
-from typer.testing import CliRunner
-
 from macro_ai_deploy.cli import Runtime, app
 from macro_ai_deploy.rollout.local import FakeClock
+from moto.server import ThreadedMotoServer
+from typer.testing import CliRunner
 
 REGION = "us-east-1"
 
@@ -60,8 +59,18 @@ def client(name: str) -> Any:
 # resources created directly in moto, so the CLI reads exactly the contract's outputs. What this cannot
 # show: that a real stack update of LegacyWeight/EcsWeight re-applies the listener (CloudFormation does that
 # in AWS; here the listener is only moved by modify_listener).
-OUTPUT_KEYS = ["ClusterName", "ServiceName", "EcrRepositoryName", "ListenerArn", "EcsTargetGroupArn",
-               "LegacyTargetGroupArn", "RolloutAlarmNames", "AlarmTopicArn", "LogGroupName", "ServiceUrl"]
+OUTPUT_KEYS = [
+    "ClusterName",
+    "ServiceName",
+    "EcrRepositoryName",
+    "ListenerArn",
+    "EcsTargetGroupArn",
+    "LegacyTargetGroupArn",
+    "RolloutAlarmNames",
+    "AlarmTopicArn",
+    "LogGroupName",
+    "ServiceUrl",
+]
 
 
 def contract_template(outputs: list[str], weights: bool = True) -> str:
@@ -71,11 +80,13 @@ def contract_template(outputs: list[str], weights: bool = True) -> str:
         params["EcsWeight"] = {"Type": "Number", "Default": 0, "MinValue": 0, "MaxValue": 100}
     for k in outputs:
         params[f"Out{k}"] = {"Type": "String"}
-    return json.dumps({
-        "Parameters": params,
-        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-        "Outputs": {k: {"Value": {"Ref": f"Out{k}"}} for k in outputs},
-    })
+    return json.dumps(
+        {
+            "Parameters": params,
+            "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {k: {"Value": {"Ref": f"Out{k}"}} for k in outputs},
+        }
+    )
 
 
 @dataclass
@@ -90,8 +101,10 @@ class World:
         lis = client("elbv2").describe_listeners(ListenerArns=[self.outputs["ListenerArn"]])["Listeners"][0]
         groups = lis["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
         by_arn = {g["TargetGroupArn"]: g["Weight"] for g in groups}
-        return {"legacy": by_arn.get(self.outputs["LegacyTargetGroupArn"], 0),
-                "ecs": by_arn.get(self.outputs["EcsTargetGroupArn"], 0)}
+        return {
+            "legacy": by_arn.get(self.outputs["LegacyTargetGroupArn"], 0),
+            "ecs": by_arn.get(self.outputs["EcsTargetGroupArn"], 0),
+        }
 
     def stack_params(self) -> dict[str, str]:
         s = client("cloudformation").describe_stacks(StackName=self.stack)["Stacks"][0]
@@ -101,57 +114,108 @@ class World:
         client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
 
 
-def build_world(env: str = "hobby", stack: str = "MacroAiHobbyStack", ecs_targets: int = 2,
-                image_tag: str = "c0ffee") -> World:
+def build_world(
+    env: str = "hobby", stack: str = "MacroAiHobbyStack", ecs_targets: int = 2, image_tag: str = "c0ffee"
+) -> World:
     ec2, elb, ecs, cw = client("ec2"), client("elbv2"), client("ecs"), client("cloudwatch")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")[
-        "Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
-    lb = elb.create_load_balancer(Name=f"macro-ai-{env}", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-    legacy = elb.create_target_group(Name=f"legacy-{env}", Protocol="HTTP", Port=3040, VpcId=vpc,
-                                     TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
-    ecs_tg = elb.create_target_group(Name=f"ecs-{env}", Protocol="HTTP", Port=3040, VpcId=vpc,
-                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
-        {"Type": "forward", "ForwardConfig": {"TargetGroups": [
-            {"TargetGroupArn": legacy, "Weight": 100}, {"TargetGroupArn": ecs_tg, "Weight": 0}]}}])[
-        "Listeners"][0]["ListenerArn"]
-    instances = [i["InstanceId"] for i in ec2.run_instances(ImageId="ami-12345678", MinCount=2, MaxCount=2,
-                                                            SubnetId=subnets[0])["Instances"]]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    lb = elb.create_load_balancer(Name=f"macro-ai-{env}", Subnets=subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+    legacy = elb.create_target_group(
+        Name=f"legacy-{env}", Protocol="HTTP", Port=3040, VpcId=vpc, TargetType="instance"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ecs_tg = elb.create_target_group(
+        Name=f"ecs-{env}", Protocol="HTTP", Port=3040, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    listener = elb.create_listener(
+        LoadBalancerArn=lb,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [
+                        {"TargetGroupArn": legacy, "Weight": 100},
+                        {"TargetGroupArn": ecs_tg, "Weight": 0},
+                    ]
+                },
+            }
+        ],
+    )["Listeners"][0]["ListenerArn"]
+    instances = [
+        i["InstanceId"]
+        for i in ec2.run_instances(ImageId="ami-12345678", MinCount=2, MaxCount=2, SubnetId=subnets[0])[
+            "Instances"
+        ]
+    ]
     elb.register_targets(TargetGroupArn=legacy, Targets=[{"Id": i} for i in instances])
     if ecs_targets:
-        elb.register_targets(TargetGroupArn=ecs_tg, Targets=[{"Id": f"10.0.1.{10 + n}", "Port": 3040}
-                                                             for n in range(ecs_targets)])
+        elb.register_targets(
+            TargetGroupArn=ecs_tg,
+            Targets=[{"Id": f"10.0.1.{10 + n}", "Port": 3040} for n in range(ecs_targets)],
+        )
     ecs.create_cluster(clusterName=f"macro-ai-{env}")
     ecr = client("ecr")
     repo = ecr.create_repository(repositoryName=f"macro-ai-api-{env}", imageTagMutability="IMMUTABLE")[
-        "repository"]["repositoryUri"]
-    ecs.register_task_definition(family=f"macro-ai-api-{env}", containerDefinitions=[
-        {"name": "api", "image": f"{repo}:{image_tag}", "memory": 512}])
-    ecs.create_service(cluster=f"macro-ai-{env}", serviceName="api", taskDefinition=f"macro-ai-api-{env}",
-                       desiredCount=1)
+        "repository"
+    ]["repositoryUri"]
+    ecs.register_task_definition(
+        family=f"macro-ai-api-{env}",
+        containerDefinitions=[{"name": "api", "image": f"{repo}:{image_tag}", "memory": 512}],
+    )
+    ecs.create_service(
+        cluster=f"macro-ai-{env}", serviceName="api", taskDefinition=f"macro-ai-api-{env}", desiredCount=1
+    )
     client("application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=f"service/macro-ai-{env}/api",
-        ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=4)
+        ServiceNamespace="ecs",
+        ResourceId=f"service/macro-ai-{env}/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+    )
     alarms = [f"macro-ai-{env}-5xx", f"macro-ai-{env}-latency", f"macro-ai-{env}-unhealthy"]
     for a in alarms:
-        cw.put_metric_alarm(AlarmName=a, MetricName="m", Namespace="macro-ai", Statistic="Sum", Period=60,
-                            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+        cw.put_metric_alarm(
+            AlarmName=a,
+            MetricName="m",
+            Namespace="macro-ai",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
         cw.set_alarm_state(AlarmName=a, StateValue="OK", StateReason="fine")
     outputs = {
-        "ClusterName": f"macro-ai-{env}", "ServiceName": "api", "EcrRepositoryName": f"macro-ai-api-{env}",
-        "ListenerArn": listener, "EcsTargetGroupArn": ecs_tg, "LegacyTargetGroupArn": legacy,
-        "RolloutAlarmNames": ",".join(alarms), "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
-        "LogGroupName": f"/macro-ai/{env}/api", "ServiceUrl": f"https://api.{env}.macro-ai.example",
+        "ClusterName": f"macro-ai-{env}",
+        "ServiceName": "api",
+        "EcrRepositoryName": f"macro-ai-api-{env}",
+        "ListenerArn": listener,
+        "EcsTargetGroupArn": ecs_tg,
+        "LegacyTargetGroupArn": legacy,
+        "RolloutAlarmNames": ",".join(alarms),
+        "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
+        "LogGroupName": f"/macro-ai/{env}/api",
+        "ServiceUrl": f"https://api.{env}.macro-ai.example",
     }
     # LegacyWeight/EcsWeight passed explicitly: moto 5.2.5 answers 500 (KeyError) to UsePreviousValue for a
     # parameter that was left at its Default at creation (real CloudFormation accepts it)
-    params = [{"ParameterKey": "ImageTag", "ParameterValue": image_tag},
-              {"ParameterKey": "LegacyWeight", "ParameterValue": "100"},
-              {"ParameterKey": "EcsWeight", "ParameterValue": "0"}] + [
-        {"ParameterKey": f"Out{k}", "ParameterValue": v} for k, v in outputs.items()]
-    client("cloudformation").create_stack(StackName=stack, TemplateBody=contract_template(list(outputs)),
-                                          Parameters=params)
+    params = [
+        {"ParameterKey": "ImageTag", "ParameterValue": image_tag},
+        {"ParameterKey": "LegacyWeight", "ParameterValue": "100"},
+        {"ParameterKey": "EcsWeight", "ParameterValue": "0"},
+    ] + [{"ParameterKey": f"Out{k}", "ParameterValue": v} for k, v in outputs.items()]
+    client("cloudformation").create_stack(
+        StackName=stack, TemplateBody=contract_template(list(outputs)), Parameters=params
+    )
     return World(stack, outputs, vpc, instances)
 
 
@@ -177,8 +241,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def cli(clock) -> Cli:
-    rt = Runtime(clock=clock, cfn_poll_seconds=0.0,
-                 utcnow=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    rt = Runtime(clock=clock, cfn_poll_seconds=0.0, utcnow=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     return Cli(rt)
 
 
@@ -195,4 +258,6 @@ def aws_client(aws):
 
 def pytest_configure(config):
     # the placeholder resource of contract_template(): moto says it skips it, which is the point
-    config.addinivalue_line("filterwarnings", "ignore:Tried to parse AWS..CloudFormation..WaitConditionHandle")
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Tried to parse AWS..CloudFormation..WaitConditionHandle"
+    )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 def scalable_min(world, client) -> int:
     t = client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="ecs", ResourceIds=[f"service/{world.outputs['ClusterName']}/api"])["ScalableTargets"]
+        ServiceNamespace="ecs", ResourceIds=[f"service/{world.outputs['ClusterName']}/api"]
+    )["ScalableTargets"]
     return t[0]["MinCapacity"]
 
 
@@ -48,7 +49,8 @@ def test_alarm_during_third_step_bake_rolls_back_to_legacy(world, cli, clock):
     # the load balancer itself says: everything back on legacy
     assert world.listener_weights() == {"legacy": 100, "ecs": 0}
     assert "macro-ai-hobby-5xx is ALARM" in r.stdout
-    assert "ROLLING BACK" in r.stdout and "MIGRATION ROLLED BACK" in r.stdout
+    assert "ROLLING BACK" in r.stdout
+    assert "MIGRATION ROLLED BACK" in r.stdout
     p = world.stack_params()
     assert (p["LegacyWeight"], p["EcsWeight"]) == ("100", "0")
 
@@ -59,8 +61,12 @@ def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_clien
     from macro_ai_deploy.rollout import Weights
 
     o = world.outputs
-    router = ListenerRouter(LoadBalancing(aws_client("elbv2")), o["ListenerArn"], o["LegacyTargetGroupArn"],
-                            o["EcsTargetGroupArn"])
+    router = ListenerRouter(
+        LoadBalancing(aws_client("elbv2")),
+        o["ListenerArn"],
+        o["LegacyTargetGroupArn"],
+        o["EcsTargetGroupArn"],
+    )
     router.set_weights(Weights.to_ecs(25))
     status = cli("migrate", "status", "hobby")
     assert status.exit_code == 0, status.all_output
@@ -90,8 +96,19 @@ def test_abort_and_promote(world, cli):
 
 def test_too_few_healthy_ecs_tasks_never_moves_traffic(make_world, cli, aws_client):
     world = make_world(ecs_targets=1)
-    r = cli("migrate", "start", "hobby", "--min-healthy-tasks", "2", "--capacity-timeout", "30s",
-            "--interval", "10s", "--bake", "10s")
+    r = cli(
+        "migrate",
+        "start",
+        "hobby",
+        "--min-healthy-tasks",
+        "2",
+        "--capacity-timeout",
+        "30s",
+        "--interval",
+        "10s",
+        "--bake",
+        "10s",
+    )
     assert r.exit_code == 20, r.all_output
     assert "ecs healthy: 1 healthy, need 2" in r.stdout
     assert world.listener_weights() == {"legacy": 100, "ecs": 0}
@@ -109,6 +126,8 @@ def test_missing_alarm_fails_the_gate(world, cli, aws_client):
 def test_plan_shows_steps_and_position(world, cli):
     r = cli("migrate", "plan", "hobby", "--steps", "0,20,100", "--bake", "5m")
     assert r.exit_code == 0, r.all_output
-    assert "next" in r.stdout and "5m" in r.stdout
+    assert "next" in r.stdout
+    assert "5m" in r.stdout
     bad = cli("migrate", "plan", "hobby", "--steps", "0,50,40")
-    assert bad.exit_code == 2 and "strictly increasing" in bad.stderr
+    assert bad.exit_code == 2
+    assert "strictly increasing" in bad.stderr

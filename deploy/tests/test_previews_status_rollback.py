@@ -24,8 +24,10 @@ class Recorder:
 def test_cdk_command_names_stack_tag_context_and_image():
     argv = cdk_deploy_command(42, "abc123", NOW + timedelta(hours=24))
     assert argv[:4] == ["npx", "cdk", "deploy", "MacroAiPreviewStack-pr-42"]
-    assert "preview=pr-42" in argv and "MacroAiPreviewStack-pr-42:ImageTag=abc123" in argv
-    assert "macro-ai:expires-at=2026-11-30T12:00:00Z" in argv and "macro-ai:preview=pr-42" in argv
+    assert "preview=pr-42" in argv
+    assert "MacroAiPreviewStack-pr-42:ImageTag=abc123" in argv
+    assert "macro-ai:expires-at=2026-11-30T12:00:00Z" in argv
+    assert "macro-ai:preview=pr-42" in argv
     assert argv[argv.index("--require-approval") + 1] == "never"
 
 
@@ -33,19 +35,22 @@ def test_preview_up_runs_the_visible_command(cli, make_world, aws_client):
     rec = Recorder()
     cli.runtime.runner = rec
     dry = cli("preview", "up", "7", "--image-tag", "abc", "--dry-run", "--ttl", "2h")
-    assert dry.exit_code == 0 and rec.calls == []
+    assert dry.exit_code == 0
+    assert rec.calls == []
     assert "$ (cd infra) npx cdk deploy MacroAiPreviewStack-pr-7" in dry.stdout
     assert "macro-ai:expires-at=2026-11-29T14:00:00Z" in dry.stdout
     make_world(env="pr-7", stack="MacroAiPreviewStack-pr-7")  # what cdk deploy would have created
     r = cli("preview", "up", "7", "--image-tag", "abc", "--app-dir", "infra", "--cdk", "cdk")
     assert r.exit_code == 0, r.all_output
-    (argv, cwd), = rec.calls
-    assert argv[:3] == ["cdk", "deploy", "MacroAiPreviewStack-pr-7"] and cwd == "infra"
+    ((argv, cwd),) = rec.calls
+    assert argv[:3] == ["cdk", "deploy", "MacroAiPreviewStack-pr-7"]
+    assert cwd == "infra"
     assert "https://api.pr-7.macro-ai.example" in r.stdout
     failing = Recorder(rc=1)
     cli.runtime.runner = failing
     r = cli("preview", "up", "8", "--image-tag", "abc")
-    assert r.exit_code == 11 and "cdk deploy of pr-8 failed" in r.stderr
+    assert r.exit_code == 11
+    assert "cdk deploy of pr-8 failed" in r.stderr
 
 
 def _preview_stack(aws_client, n: int, expires: datetime | None) -> None:
@@ -53,46 +58,61 @@ def _preview_stack(aws_client, n: int, expires: datetime | None) -> None:
     if expires:
         tags.append({"Key": "macro-ai:expires-at", "Value": expires.strftime("%Y-%m-%dT%H:%M:%SZ")})
     aws_client("cloudformation").create_stack(
-        StackName=f"MacroAiPreviewStack-pr-{n}", Tags=tags,
-        TemplateBody='{"Resources": {"H": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}')
+        StackName=f"MacroAiPreviewStack-pr-{n}",
+        Tags=tags,
+        TemplateBody='{"Resources": {"H": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}',
+    )
 
 
 def test_list_reap_and_down_through_cloudformation(world, cli, aws_client):
     real_now = datetime.now(UTC)
     cli.runtime.utcnow = lambda: real_now
-    _preview_stack(aws_client, 1, real_now - timedelta(hours=1))   # expired
-    _preview_stack(aws_client, 2, real_now + timedelta(hours=5))   # alive
-    _preview_stack(aws_client, 3, None)                            # no tag, young
+    _preview_stack(aws_client, 1, real_now - timedelta(hours=1))  # expired
+    _preview_stack(aws_client, 2, real_now + timedelta(hours=5))  # alive
+    _preview_stack(aws_client, 3, None)  # no tag, young
     listed = cli("preview", "list")
     assert listed.exit_code == 0
-    assert "pr-1" in listed.stdout and "pr-2" in listed.stdout and "pr-3" in listed.stdout
-    assert "MacroAiHobbyStack" not in listed.stdout and "expired" in listed.stdout
+    assert "pr-1" in listed.stdout
+    assert "pr-2" in listed.stdout
+    assert "pr-3" in listed.stdout
+    assert "MacroAiHobbyStack" not in listed.stdout
+    assert "expired" in listed.stdout
 
     dry = cli("preview", "reap", "--older-than", "24h", "--dry-run")
     assert "would delete MacroAiPreviewStack-pr-1: expired" in dry.stdout
-    assert "pr-2" not in dry.stdout and "pr-3" not in dry.stdout
+    assert "pr-2" not in dry.stdout
+    assert "pr-3" not in dry.stdout
     r = cli("preview", "reap", "--older-than", "24h")
-    assert r.exit_code == 0 and "deleting MacroAiPreviewStack-pr-1" in r.stdout
-    names = {s["StackName"] for s in aws_client("cloudformation").describe_stacks()["Stacks"]
-             if s["StackStatus"] != "DELETE_COMPLETE"}
-    assert "MacroAiPreviewStack-pr-1" not in names and "MacroAiPreviewStack-pr-2" in names
+    assert r.exit_code == 0
+    assert "deleting MacroAiPreviewStack-pr-1" in r.stdout
+    names = {
+        s["StackName"]
+        for s in aws_client("cloudformation").describe_stacks()["Stacks"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    }
+    assert "MacroAiPreviewStack-pr-1" not in names
+    assert "MacroAiPreviewStack-pr-2" in names
 
     down = cli("preview", "down", "2", "--wait")
     assert down.exit_code == 0, down.all_output
     assert "MacroAiPreviewStack-pr-2 deleted" in down.stdout
     again = cli("preview", "down", "2")
-    assert again.exit_code == 3 and "does not exist" in again.stderr
+    assert again.exit_code == 3
+    assert "does not exist" in again.stderr
 
 
 def test_reap_selects_by_expiry_or_age():
     def item(name, created_h_ago, expires_in_h):
-        stack = StackInfo(f"MacroAiPreviewStack-{name}", "CREATE_COMPLETE", created=NOW - timedelta(hours=created_h_ago))
+        stack = StackInfo(
+            f"MacroAiPreviewStack-{name}", "CREATE_COMPLETE", created=NOW - timedelta(hours=created_h_ago)
+        )
         return Preview(stack, None if expires_in_h is None else NOW + timedelta(hours=expires_in_h))
 
     items = [item("pr-1", 30, None), item("pr-2", 2, -1), item("pr-3", 2, 10), item("pr-4", 30, 10)]
     chosen = {p.name: why for p, why in reapable(items, NOW, timedelta(hours=24))}
     assert set(chosen) == {"pr-1", "pr-2", "pr-4"}
-    assert "expired" in chosen["pr-2"] and "older than" in chosen["pr-1"]
+    assert "expired" in chosen["pr-2"]
+    assert "older than" in chosen["pr-1"]
 
 
 def test_status_shows_image_weights_targets_alarms(world, cli):
@@ -100,51 +120,79 @@ def test_status_shows_image_weights_targets_alarms(world, cli):
     r = cli("status", "hobby")
     assert r.exit_code == 0, r.all_output
     out = r.stdout
-    assert "image" in out and ":c0ffee" in out
-    assert "ImageTag=c0ffee" in out and "LegacyWeight=100" in out
-    assert "legacy-hobby=100" in out and "ecs-hobby=0" in out
+    assert "image" in out
+    assert ":c0ffee" in out
+    assert "ImageTag=c0ffee" in out
+    assert "LegacyWeight=100" in out
+    assert "legacy-hobby=100" in out
+    assert "ecs-hobby=0" in out
     assert "2 healthy" in out
-    assert "macro-ai-hobby-latency" in out and "ALARM" in out
+    assert "macro-ai-hobby-latency" in out
+    assert "ALARM" in out
     assert "deployments" in out
 
 
 def test_rollback_finds_the_previous_image(world, cli, aws_client):
     ecs = aws_client("ecs")
     repo = aws_client("ecr").describe_repositories(repositoryNames=["macro-ai-api-hobby"])["repositories"][0][
-        "repositoryUri"]
+        "repositoryUri"
+    ]
     # revisions: 1 = c0ffee (from the world), 2 = same image (config change), 3 = new image
     for tag in ("c0ffee", "beef01"):
-        ecs.register_task_definition(family="macro-ai-api-hobby", containerDefinitions=[
-            {"name": "api", "image": f"{repo}:{tag}", "memory": 512}])
+        ecs.register_task_definition(
+            family="macro-ai-api-hobby",
+            containerDefinitions=[{"name": "api", "image": f"{repo}:{tag}", "memory": 512}],
+        )
     ecs.update_service(cluster="macro-ai-hobby", service="api", taskDefinition="macro-ai-api-hobby:3")
     from macro_ai_deploy.aws.ecs import Ecs
 
     tag, arn = Ecs(ecs).previous_image_tag(
-        ecs.describe_services(cluster="macro-ai-hobby", services=["api"])["services"][0]["taskDefinition"])
-    assert tag == "c0ffee" and arn.endswith(":2")
+        ecs.describe_services(cluster="macro-ai-hobby", services=["api"])["services"][0]["taskDefinition"]
+    )
+    assert tag == "c0ffee"
+    assert arn.endswith(":2")
     # through the CLI: c0ffee is not in ECR (lifecycle expired it?) -> refused before touching the stack
     r = cli("rollback", "hobby")
     assert "previous image: c0ffee" in r.stdout
-    assert r.exit_code == 3 and "not in ECR" in r.stderr
+    assert r.exit_code == 3
+    assert "not in ECR" in r.stderr
 
 
 def test_rollback_updates_only_the_image_parameter_and_reports_truthfully(world, cli, aws_client):
     ecs, ecr = aws_client("ecs"), aws_client("ecr")
-    repo = ecr.describe_repositories(repositoryNames=["macro-ai-api-hobby"])["repositories"][0]["repositoryUri"]
-    ecs.register_task_definition(family="macro-ai-api-hobby", containerDefinitions=[
-        {"name": "api", "image": f"{repo}:beef01", "memory": 512}])
+    repo = ecr.describe_repositories(repositoryNames=["macro-ai-api-hobby"])["repositories"][0][
+        "repositoryUri"
+    ]
+    ecs.register_task_definition(
+        family="macro-ai-api-hobby",
+        containerDefinitions=[{"name": "api", "image": f"{repo}:beef01", "memory": 512}],
+    )
     ecs.update_service(cluster="macro-ai-hobby", service="api", taskDefinition="macro-ai-api-hobby:2")
-    ecr.put_image(repositoryName="macro-ai-api-hobby", imageTag="c0ffee", imageManifest=(
-        '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", '
-        '"config": {"digest": "sha256:' + "d" * 64 + '"}, "layers": []}'))
+    ecr.put_image(
+        repositoryName="macro-ai-api-hobby",
+        imageTag="c0ffee",
+        imageManifest=(
+            '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", '
+            '"config": {"digest": "sha256:' + "d" * 64 + '"}, "layers": []}'
+        ),
+    )
     client = aws_client("cloudformation")
-    client.update_stack(StackName=world.stack, UsePreviousTemplate=True, Parameters=[
-        {"ParameterKey": k, "UsePreviousValue": True} if k != "ImageTag" else
-        {"ParameterKey": k, "ParameterValue": "beef01"} for k in world.stack_params()])
+    client.update_stack(
+        StackName=world.stack,
+        UsePreviousTemplate=True,
+        Parameters=[
+            {"ParameterKey": k, "UsePreviousValue": True}
+            if k != "ImageTag"
+            else {"ParameterKey": k, "ParameterValue": "beef01"}
+            for k in world.stack_params()
+        ],
+    )
     r = cli("rollback", "hobby", "--timeout", "0s")
     p = world.stack_params()
-    assert p["ImageTag"] == "c0ffee" and p["LegacyWeight"] == "100"  # only ImageTag changed
+    assert p["ImageTag"] == "c0ffee"
+    assert p["LegacyWeight"] == "100"
     assert p["OutListenerArn"] == world.outputs["ListenerArn"]
     # moto's CloudFormation does not create the new ECS revision, and the CLI says so instead of "success"
     assert r.exit_code == 11, r.all_output
-    assert "ROLLBACK FAILED" in r.stdout and "did not produce a new task definition" in r.stdout
+    assert "ROLLBACK FAILED" in r.stdout
+    assert "did not produce a new task definition" in r.stdout

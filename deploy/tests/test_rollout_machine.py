@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from macro_ai_deploy.rollout import GateReport, GateResult, Mode, Phase, Plan, Rollout, Weights, abort
 from macro_ai_deploy.rollout.local import FakeClock, MemoryRouter, MemoryStore, ScriptedGate
 from macro_ai_deploy.rollout.machine import CheckGates, Finish, SetWeights, start
@@ -85,12 +84,13 @@ def test_gate_failure_during_third_step_bake_rolls_back_at_once():
     assert result.phase is Phase.ROLLED_BACK
     assert router.weights == Weights.all_legacy()
     assert [w.ecs for w in router.history] == [10, 25, 50, 0]
-    assert "alarms broken" in result.reason and "baking" in result.reason
+    assert "alarms broken" in result.reason
+    assert "baking" in result.reason
     assert store.writes == [Weights.all_legacy()]
 
 
 def test_failing_gate_before_first_step_never_moves_forward():
-    result, router, rec, *_ = run(PLAN, Weights.all_legacy(), lambda w, n: fail())
+    result, router, _rec, *_ = run(PLAN, Weights.all_legacy(), lambda w, n: fail())
     assert result.phase is Phase.ROLLED_BACK
     assert all(w.ecs == 0 for w in router.history)
 
@@ -98,7 +98,7 @@ def test_failing_gate_before_first_step_never_moves_forward():
 def test_waitable_failure_waits_for_capacity_then_proceeds():
     plan = Plan(bake_seconds=0, check_interval_seconds=5, min_healthy_tasks=2, capacity_timeout_seconds=60)
     verdict = lambda w, n: fail("ecs-tasks", waitable=True) if n < 3 else OK  # noqa: E731
-    result, router, rec, _, clock = run(plan, Weights.all_legacy(), verdict)
+    result, _router, _rec, _, clock = run(plan, Weights.all_legacy(), verdict)
     assert result.phase is Phase.COMPLETED
     assert clock.slept[:3] == [5, 5, 5]
 
@@ -114,11 +114,12 @@ def test_waitable_failure_times_out_into_rollback():
 def test_waitable_failure_during_bake_is_not_waited_for():
     verdict = lambda w, n: fail("ecs-tasks", waitable=True) if n == 2 else OK  # noqa: E731
     result, router, *_ = run(PLAN, Weights.all_legacy(), verdict)
-    assert result.phase is Phase.ROLLED_BACK and router.weights.ecs == 0
+    assert result.phase is Phase.ROLLED_BACK
+    assert router.weights.ecs == 0
 
 
 def test_promote_goes_straight_to_100_but_still_gated_and_baked():
-    result, router, rec, _, clock = run(PLAN, Weights.to_ecs(25), lambda w, n: OK, mode=Mode.PROMOTE)
+    result, router, _rec, _, clock = run(PLAN, Weights.to_ecs(25), lambda w, n: OK, mode=Mode.PROMOTE)
     assert result.phase is Phase.COMPLETED
     assert [w.ecs for w in router.history] == [100]
     assert sum(clock.slept) == pytest.approx(2 * 60)  # re-bake at 25, then bake at 100
@@ -126,12 +127,14 @@ def test_promote_goes_straight_to_100_but_still_gated_and_baked():
 
 def test_promote_with_failing_gate_rolls_back():
     result, router, *_ = run(PLAN, Weights.to_ecs(25), lambda w, n: fail(), mode=Mode.PROMOTE)
-    assert result.phase is Phase.ROLLED_BACK and router.weights == Weights.all_legacy()
+    assert result.phase is Phase.ROLLED_BACK
+    assert router.weights == Weights.all_legacy()
 
 
 def test_failed_move_rolls_back():
     result, router, *_ = run(PLAN, Weights.all_legacy(), lambda w, n: OK, fail_sets=1)
-    assert result.phase is Phase.ROLLED_BACK and router.weights == Weights.all_legacy()
+    assert result.phase is Phase.ROLLED_BACK
+    assert router.weights == Weights.all_legacy()
     assert "moving to 10% ECS failed" in result.reason
 
 
@@ -155,7 +158,8 @@ def test_rollback_is_retried_until_it_sticks():
 
     router.set_weights = flaky  # type: ignore[method-assign]
     result = Rollout(plan, router, gate, FakeClock()).run()
-    assert result.phase is Phase.ROLLED_BACK and router.weights == Weights.all_legacy()
+    assert result.phase is Phase.ROLLED_BACK
+    assert router.weights == Weights.all_legacy()
 
 
 def test_rollback_that_never_sticks_is_reported_loudly():
@@ -187,7 +191,8 @@ def test_gate_exception_counts_as_failure():
         raise TimeoutError("cloudwatch timed out")
 
     result, router, *_ = run(PLAN, Weights.to_ecs(10), boom)
-    assert result.phase is Phase.ROLLED_BACK and router.weights.ecs == 0
+    assert result.phase is Phase.ROLLED_BACK
+    assert router.weights.ecs == 0
     assert "TimeoutError" in result.reason
 
 
@@ -202,25 +207,30 @@ def test_interrupt_holds_traffic_and_does_not_write_back():
 
     clock.hooks.append(ctrl_c)
     result = Rollout(PLAN, router, ScriptedGate(), clock, store=store).run()
-    assert result.held and result.final == Weights.to_ecs(25)
-    assert router.weights == Weights.to_ecs(25) and store.writes == []
+    assert result.held
+    assert result.final == Weights.to_ecs(25)
+    assert router.weights == Weights.to_ecs(25)
+    assert store.writes == []
 
 
 def test_resume_off_plan_weight_goes_to_next_planned_step_only():
-    result, router, rec, *_ = run(PLAN, Weights.to_ecs(17), lambda w, n: OK)
+    _result, router, rec, *_ = run(PLAN, Weights.to_ecs(17), lambda w, n: OK)
     assert [w.ecs for w in router.history] == [25, 50, 100]
     assert rec.log[0] == ("gate", Weights.to_ecs(17), True)  # re-verify the live level first
 
 
 def test_resume_at_100_rebakes_and_writes_back():
-    result, router, rec, store, _ = run(PLAN, Weights(0, 100), lambda w, n: OK)
-    assert result.phase is Phase.COMPLETED and router.history == [] and store.writes == [Weights(0, 100)]
+    result, router, _rec, store, _ = run(PLAN, Weights(0, 100), lambda w, n: OK)
+    assert result.phase is Phase.COMPLETED
+    assert router.history == []
+    assert store.writes == [Weights(0, 100)]
 
 
 def test_abort_sets_legacy_and_writes_back():
     router, store = MemoryRouter(Weights.to_ecs(50)), MemoryStore(Weights.to_ecs(50))
     result = abort(router, store, FakeClock())
-    assert result.phase is Phase.ROLLED_BACK and router.weights == Weights.all_legacy()
+    assert result.phase is Phase.ROLLED_BACK
+    assert router.weights == Weights.all_legacy()
     assert store.weights == Weights.all_legacy()
 
 
@@ -231,13 +241,12 @@ def test_writeback_failure_is_reported_as_drift():
 
     router = MemoryRouter()
     result = Rollout(PLAN, router, ScriptedGate(), FakeClock(), store=BrokenStore()).run()
-    assert result.phase is Phase.COMPLETED and result.writeback_failed
+    assert result.phase is Phase.COMPLETED
+    assert result.writeback_failed
     assert "DRIFT" in result.writeback
 
 
-@pytest.mark.parametrize(
-    ("legacy", "ecs"), [(100, 1), (50, 49), (-1, 101), (101, -1)]
-)
+@pytest.mark.parametrize(("legacy", "ecs"), [(100, 1), (50, 49), (-1, 101), (101, -1)])
 def test_weights_reject_anything_not_summing_to_100(legacy, ecs):
     with pytest.raises(ValueError, match="weight"):
         Weights(legacy, ecs)
@@ -250,9 +259,11 @@ def test_plan_rejects_bad_steps(steps):
 
 
 # ---------------------------------------------------------------- property tests
-steps_st = st.lists(st.integers(1, 99), max_size=5, unique=True).map(
-    lambda xs: tuple(sorted(xs)) + (100,)
-).flatmap(lambda s: st.sampled_from([s, (0, *s)]))
+steps_st = (
+    st.lists(st.integers(1, 99), max_size=5, unique=True)
+    .map(lambda xs: (*tuple(sorted(xs)), 100))
+    .flatmap(lambda s: st.sampled_from([s, (0, *s)]))
+)
 
 plans = st.builds(
     Plan,
@@ -280,22 +291,31 @@ def scripted(script):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(plan=plans, live_ecs=st.integers(0, 100), script=verdicts,
-       mode=st.sampled_from(list(Mode)), fail_sets=st.integers(0, 2))
+@given(
+    plan=plans,
+    live_ecs=st.integers(0, 100),
+    script=verdicts,
+    mode=st.sampled_from(list(Mode)),
+    fail_sets=st.integers(0, 2),
+)
 def test_properties_of_every_run(plan, live_ecs, script, mode, fail_sets):
-    result, router, rec, store, clock = run(plan, Weights.to_ecs(live_ecs), scripted(script), mode, fail_sets)
+    result, router, rec, store, _clock = run(
+        plan, Weights.to_ecs(live_ecs), scripted(script), mode, fail_sets
+    )
 
     # 1. every weight ever set (and read) sums to 100
-    for w in router.history + [router.weights]:
-        assert w.legacy + w.ecs == 100 and 0 <= w.ecs <= 100
+    for w in [*router.history, router.weights]:
+        assert w.legacy + w.ecs == 100
+        assert 0 <= w.ecs <= 100
 
     # 2. every forward move is immediately preceded by a PASSING gate check for exactly those weights,
     #    and goes to the next planned step above the previous live weight (or 100 when promoting)
     prev_ecs = live_ecs
-    for i, (kind, w, flag) in enumerate(rec.log):
+    for i, (kind, w, _flag) in enumerate(rec.log):
         if kind == "set":
             if w.ecs > prev_ecs:
-                assert i > 0 and rec.log[i - 1] == ("gate", w, True), rec.log[: i + 1]
+                assert i > 0, rec.log
+                assert rec.log[i - 1] == ("gate", w, True), rec.log[: i + 1]
                 expected = 100 if mode is Mode.PROMOTE else plan.next_step(prev_ecs)
                 assert w.ecs == expected
             else:
@@ -310,7 +330,8 @@ def test_properties_of_every_run(plan, live_ecs, script, mode, fail_sets):
         assert fail_sets >= plan.rollback_attempts
     else:
         assert result.phase is Phase.COMPLETED
-        assert router.weights == Weights(0, 100) and store.writes[-1] == Weights(0, 100)
+        assert router.weights == Weights(0, 100)
+        assert store.writes[-1] == Weights(0, 100)
         # nothing failed that was not waited out
         hard = [i for i, (k, _, ok) in enumerate(rec.log) if k == "gate" and not ok]
         for i in hard:
@@ -326,7 +347,7 @@ def test_resume_never_moves_forward_without_a_gate(plan, live_ecs):
     if live_ecs > 0:
         assert cmd == CheckGates(Weights.to_ecs(live_ecs))  # the live level is re-verified first
     # and with all gates failing, nothing ever moves forward from there
-    result, router, *_ = run(plan, Weights.to_ecs(live_ecs), lambda w, n: fail())
+    _result, router, *_ = run(plan, Weights.to_ecs(live_ecs), lambda w, n: fail())
     assert all(w.ecs <= live_ecs for w in router.history)
     assert router.weights == Weights.all_legacy()
     assert not isinstance(cmd, Finish) or live_ecs == 100

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from macro_ai_deploy import configsync, contract, images, previews
 from macro_ai_deploy.aws.cfn import Stacks, StackWeightStore
 from macro_ai_deploy.aws.cloudwatch import Alarms, parse_alarm_names
 from macro_ai_deploy.aws.ecr import Registry
-from macro_ai_deploy.aws.ecs import Ecs, image_tag, td_short
+from macro_ai_deploy.aws.ecs import Ecs, td_short
 from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing, tg_short
 from macro_ai_deploy.aws.gates import AwsGates
 from macro_ai_deploy.aws.params import ParameterStore, SecretStore
@@ -46,17 +45,33 @@ from macro_ai_deploy.durations import format_duration, parse_duration
 from macro_ai_deploy.envs import PREVIEW_PREFIX, Environment, preview, resolve
 from macro_ai_deploy.errors import DeployError, NotFound, Refused, UsageError
 from macro_ai_deploy.exitcodes import ExitCode
-from macro_ai_deploy.rollout import DEFAULT_STEPS, Mode, Phase, Plan, Result, Rollout, Weights, abort
+from macro_ai_deploy.rollout import DEFAULT_STEPS, Mode, Phase, Plan, Result, Rollout, abort
 from macro_ai_deploy.rollout.local import SystemClock
 from macro_ai_deploy.rollout.ports import Clock
 from macro_ai_deploy.views import changes_table, deployments_table, event_line, snapshot_view
 from macro_ai_deploy.watch import DeploymentWatcher, Snapshot, WatchResult
 
-AUTH_CODES = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
-              "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "SignatureDoesNotMatch",
-              "AuthFailure", "InvalidSignatureException"}
-NOT_FOUND_CODES = {"ResourceNotFoundException", "RepositoryNotFoundException", "ClusterNotFoundException",
-                   "ServiceNotFoundException", "ListenerNotFound", "TargetGroupNotFound", "ParameterNotFound"}
+AUTH_CODES = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+    "InvalidSignatureException",
+}
+NOT_FOUND_CODES = {
+    "ResourceNotFoundException",
+    "RepositoryNotFoundException",
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "ListenerNotFound",
+    "TargetGroupNotFound",
+    "ParameterNotFound",
+}
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
@@ -86,8 +101,11 @@ class SafeGroup(TyperGroup):
         except DeployError as exc:
             fail(exc.message, exc.code)
         except NoCredentialsError:
-            fail("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                 "or log in (aws sso login)", ExitCode.AWS_AUTH)
+            fail(
+                "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                "or log in (aws sso login)",
+                ExitCode.AWS_AUTH,
+            )
         except NoRegionError:
             fail("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)", ExitCode.AWS_AUTH)
         except (PartialCredentialsError, ProfileNotFound) as exc:
@@ -103,8 +121,10 @@ class SafeGroup(TyperGroup):
         except Exception as exc:
             if os.environ.get("MACRO_DEPLOY_DEBUG"):
                 traceback.print_exc()
-            fail(f"internal error: {type(exc).__name__}: {exc} (MACRO_DEPLOY_DEBUG=1 shows the traceback)",
-                 ExitCode.INTERNAL)
+            fail(
+                f"internal error: {type(exc).__name__}: {exc} (MACRO_DEPLOY_DEBUG=1 shows the traceback)",
+                ExitCode.INTERNAL,
+            )
 
 
 @dataclass
@@ -116,7 +136,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     runner: images.Runner = images.run_command
     which: Callable[[str], str | None] = shutil.which
-    utcnow: Callable[[], datetime] = field(default_factory=lambda: (lambda: datetime.now(UTC)))
+    utcnow: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
     cfn_poll_seconds: float = 10.0
     _aws: Aws | None = None
 
@@ -132,14 +152,21 @@ class Runtime:
 
 console = Console(highlight=False, soft_wrap=True)
 
-app = typer.Typer(cls=SafeGroup, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
-                  rich_markup_mode=None,
-                  help="Operator CLI for Macro AI: images, deploys, rollbacks, traffic migration, previews, "
-                       "configuration. Exit codes: docs/deploy.md.")
+app = typer.Typer(
+    cls=SafeGroup,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    help="Operator CLI for Macro AI: images, deploys, rollbacks, traffic migration, previews, "
+    "configuration. Exit codes: docs/deploy.md.",
+)
 image_app = typer.Typer(no_args_is_help=True, help="Build and push the API image (tag = git commit).")
 migrate_app = typer.Typer(no_args_is_help=True, help="Move traffic from the legacy EC2 fleet to ECS, gated.")
 preview_app = typer.Typer(no_args_is_help=True, help="Per-PR preview environments.")
-config_app = typer.Typer(no_args_is_help=True, help="Push configuration to Parameter Store / Secrets Manager.")
+config_app = typer.Typer(
+    no_args_is_help=True, help="Push configuration to Parameter Store / Secrets Manager."
+)
 app.add_typer(image_app, name="image")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(preview_app, name="preview")
@@ -179,8 +206,9 @@ def _duration(text: str, what: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- deploy
-def _watch(rt: Runtime, watcher: DeploymentWatcher, prev_td: str, expect_change: bool,
-           known: frozenset[str]) -> WatchResult:
+def _watch(
+    rt: Runtime, watcher: DeploymentWatcher, prev_td: str, expect_change: bool, known: frozenset[str]
+) -> WatchResult:
     t0 = rt.clock.now()
     if console.is_terminal:
         with Live(console=console, refresh_per_second=4, transient=False) as live:
@@ -197,8 +225,9 @@ def _watch(rt: Runtime, watcher: DeploymentWatcher, prev_td: str, expect_change:
     return watcher.watch(prev_td, expect_change, known)
 
 
-def _roll(rt: Runtime, env: Environment, tag: str, timeout: float, interval: float, check_image: bool,
-          verb: str) -> None:
+def _roll(
+    rt: Runtime, env: Environment, tag: str, timeout: float, interval: float, check_image: bool, verb: str
+) -> None:
     stacks = rt.stacks()
     info = stacks.describe(env.stack_name)
     if "ImageTag" not in info.parameters:
@@ -215,15 +244,27 @@ def _roll(rt: Runtime, env: Environment, tag: str, timeout: float, interval: flo
     prev_td = before["taskDefinition"]
     known = frozenset(d["id"] for d in before.get("deployments", []))
     old = info.parameters["ImageTag"]
-    console.print(f"{verb} {env.name}: ImageTag {old} -> {tag} on {env.stack_name} "
-                  f"(update-stack --use-previous-template); service now on {td_short(prev_td)}", markup=False)
+    console.print(
+        f"{verb} {env.name}: ImageTag {old} -> {tag} on {env.stack_name} "
+        f"(update-stack --use-previous-template); service now on {td_short(prev_td)}",
+        markup=False,
+    )
     changed = stacks.update_parameters(env.stack_name, {"ImageTag": tag})
     if not changed:
-        console.print(f"ImageTag is already {tag}: verifying that the service is steady and healthy", markup=False)
+        console.print(
+            f"ImageTag is already {tag}: verifying that the service is steady and healthy", markup=False
+        )
     watcher = DeploymentWatcher(
-        ecs, stacks, LoadBalancing(rt.aws.client("elbv2")), cluster=cluster, service=service,
-        stack_name=env.stack_name, target_group_arn=info.outputs.get("EcsTargetGroupArn"), clock=rt.clock,
-        interval=interval, timeout=timeout,
+        ecs,
+        stacks,
+        LoadBalancing(rt.aws.client("elbv2")),
+        cluster=cluster,
+        service=service,
+        stack_name=env.stack_name,
+        target_group_arn=info.outputs.get("EcsTargetGroupArn"),
+        clock=rt.clock,
+        interval=interval,
+        timeout=timeout,
     )
     result = _watch(rt, watcher, prev_td, changed, known)
     style = "green" if result.exit_code == 0 else "red"
@@ -249,15 +290,24 @@ def deploy(
     """
     rt = _rt(ctx)
     e = _env(env)
-    _roll(rt, e, image_tag_, _duration(timeout, "timeout"), _duration(interval, "interval"),
-          not skip_image_check, "deploy")
+    _roll(
+        rt,
+        e,
+        image_tag_,
+        _duration(timeout, "timeout"),
+        _duration(interval, "interval"),
+        not skip_image_check,
+        "deploy",
+    )
 
 
 @app.command()
 def rollback(
     ctx: typer.Context,
     env: EnvArg,
-    to_tag: Annotated[str | None, typer.Option(help="Image tag to return to (default: previous one).")] = None,
+    to_tag: Annotated[
+        str | None, typer.Option(help="Image tag to return to (default: previous one).")
+    ] = None,
     timeout: Annotated[str, typer.Option(help="Give up watching after this long.")] = "30m",
     interval: Annotated[str, typer.Option(help="Poll interval.")] = "10s",
 ) -> None:
@@ -269,8 +319,9 @@ def rollback(
         ecs = Ecs(rt.aws.client("ecs"))
         current = ecs.service(info.output("ClusterName"), info.output("ServiceName"))["taskDefinition"]
         to_tag, arn = ecs.previous_image_tag(current, info.outputs.get("EcrRepositoryName", ""))
-        console.print(f"previous image: {to_tag} (from {td_short(arn)}; now on {td_short(current)})",
-                      markup=False)
+        console.print(
+            f"previous image: {to_tag} (from {td_short(arn)}; now on {td_short(current)})", markup=False
+        )
     _roll(rt, e, to_tag, _duration(timeout, "timeout"), _duration(interval, "interval"), True, "rollback")
 
 
@@ -281,19 +332,28 @@ def status(ctx: typer.Context, env: EnvArg) -> None:
     rt = _rt(ctx)
     e = _env(env)
     info = rt.stacks().describe(e.stack_name)
-    console.print(f"[bold]{e.name}[/] stack {info.stack_name if hasattr(info, 'stack_name') else info.name}: "
-                  f"{info.status}")
-    params = ", ".join(f"{k}={v}" for k, v in sorted(info.parameters.items())
-                       if k in ("ImageTag", "LegacyWeight", "EcsWeight"))
+    console.print(
+        f"[bold]{e.name}[/] stack {info.stack_name if hasattr(info, 'stack_name') else info.name}: "
+        f"{info.status}"
+    )
+    params = ", ".join(
+        f"{k}={v}"
+        for k, v in sorted(info.parameters.items())
+        if k in ("ImageTag", "LegacyWeight", "EcsWeight")
+    )
     console.print(f"parameters: {params or '-'}", markup=False)
     if "ServiceUrl" in info.outputs:
         console.print(f"url: {info.outputs['ServiceUrl']}", markup=False)
     ecs = Ecs(rt.aws.client("ecs"))
     svc = ecs.service(info.output("ClusterName"), info.output("ServiceName"))
     image = ecs.image_of(svc["taskDefinition"], info.outputs.get("EcrRepositoryName", ""))
-    console.print(f"service {svc['serviceName']}: {td_short(svc['taskDefinition'])}, image {image}", markup=False)
-    console.print(f"tasks: desired {svc.get('desiredCount', 0)}, running {svc.get('runningCount', 0)}, "
-                  f"pending {svc.get('pendingCount', 0)}")
+    console.print(
+        f"service {svc['serviceName']}: {td_short(svc['taskDefinition'])}, image {image}", markup=False
+    )
+    console.print(
+        f"tasks: desired {svc.get('desiredCount', 0)}, running {svc.get('runningCount', 0)}, "
+        f"pending {svc.get('pendingCount', 0)}"
+    )
     console.print(deployments_table(svc.get("deployments", [])))
     lb = LoadBalancing(rt.aws.client("elbv2"))
     th = Table(title="target health", title_justify="left")
@@ -302,13 +362,15 @@ def status(ctx: typer.Context, env: EnvArg) -> None:
     for key in ("EcsTargetGroupArn", "LegacyTargetGroupArn"):
         if key in info.outputs:
             h = lb.target_health(info.outputs[key])
-            th.add_row(f"{key.removesuffix('TargetGroupArn').lower()} ({tg_short(h.target_group_arn)})",
-                       h.summary())
+            th.add_row(
+                f"{key.removesuffix('TargetGroupArn').lower()} ({tg_short(h.target_group_arn)})", h.summary()
+            )
     console.print(th)
     if "ListenerArn" in info.outputs:
         raw = lb.forward_weights(info.outputs["ListenerArn"])
-        console.print("listener weights: " + ", ".join(f"{tg_short(k)}={v}" for k, v in raw.items()),
-                      markup=False)
+        console.print(
+            "listener weights: " + ", ".join(f"{tg_short(k)}={v}" for k, v in raw.items()), markup=False
+        )
     names = parse_alarm_names(info.outputs.get("RolloutAlarmNames", ""))
     if names:
         at = Table(title="alarms", title_justify="left")
@@ -330,7 +392,9 @@ def image_build(
     root: RootOpt = Path("."),
     dockerfile: Annotated[str, typer.Option(help="Dockerfile, relative to the root.")] = "api/Dockerfile",
     platform: Annotated[str, typer.Option(help="Target platform ('' for the host's).")] = "linux/arm64",
-    force: Annotated[bool, typer.Option(help="Build from a dirty work tree (tagged <commit>-dirty-<hash>).")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Build from a dirty work tree (tagged <commit>-dirty-<hash>).")
+    ] = False,
     dry_run: Annotated[bool, typer.Option(help="Only print the command.")] = False,
 ) -> None:
     """Build the API image with docker or podman (whichever is present), tagged with the git commit."""
@@ -363,11 +427,19 @@ def image_push(
     tag = images.choose_tag(source, force)
     engine = images.detect_engine(rt.which)
     repo = repository or rt.stacks().describe(_env(env).stack_name).output("EcrRepositoryName")
-    out = images.push(Registry(rt.aws.client("ecr")), rt.runner, engine, repo, tag,
-                      say=lambda s: console.print(s, markup=False))
+    out = images.push(
+        Registry(rt.aws.client("ecr")),
+        rt.runner,
+        engine,
+        repo,
+        tag,
+        say=lambda s: console.print(s, markup=False),
+    )
     if out.already_present:
-        console.print(f"{repo}:{tag} is already in ECR ({out.image.digest}); tags are immutable: nothing to push",
-                      markup=False)
+        console.print(
+            f"{repo}:{tag} is already in ECR ({out.image.digest}); tags are immutable: nothing to push",
+            markup=False,
+        )
     else:
         console.print(f"pushed {out.uri}:{tag} ({out.image.digest})", markup=False)
 
@@ -387,14 +459,20 @@ def _target(rt: Runtime, env: Environment, min_healthy: int) -> MigrationTarget:
     stacks = rt.stacks()
     info = stacks.describe(env.stack_name)
     if "LegacyTargetGroupArn" not in info.outputs:
-        raise Refused(f"stack {env.stack_name} exports no LegacyTargetGroupArn: no legacy fleet, nothing to migrate")
+        raise Refused(
+            f"stack {env.stack_name} exports no LegacyTargetGroupArn: no legacy fleet, nothing to migrate"
+        )
     lb = LoadBalancing(rt.aws.client("elbv2"))
     legacy, ecs_tg = info.output("LegacyTargetGroupArn"), info.output("EcsTargetGroupArn")
     router = ListenerRouter(lb, info.output("ListenerArn"), legacy, ecs_tg)
     names = parse_alarm_names(info.outputs.get("RolloutAlarmNames", ""))
     gates = AwsGates(Alarms(rt.aws.client("cloudwatch")), names, lb, legacy, ecs_tg, min_healthy)
-    capacity = EcsCapacity(rt.aws.client("application-autoscaling"), rt.aws.client("ecs"),
-                           info.output("ClusterName"), info.output("ServiceName"))
+    capacity = EcsCapacity(
+        rt.aws.client("application-autoscaling"),
+        rt.aws.client("ecs"),
+        info.output("ClusterName"),
+        info.output("ServiceName"),
+    )
     store = None
     if "LegacyWeight" in info.parameters and "EcsWeight" in info.parameters:
         store = StackWeightStore(stacks, env.stack_name, rt.clock, interval=rt.cfn_poll_seconds)
@@ -408,13 +486,18 @@ def _steps(text: str) -> tuple[int, ...]:
         raise UsageError(f"--steps: expected comma-separated integers, got {text!r}") from None
 
 
-def _plan(steps: str, bake: str, interval: str, min_healthy: int | None, capacity_timeout: str,
-          env: Environment) -> Plan:
+def _plan(
+    steps: str, bake: str, interval: str, min_healthy: int | None, capacity_timeout: str, env: Environment
+) -> Plan:
     mh = min_healthy if min_healthy is not None else (1 if env.name == "hobby" or env.is_preview else 2)
     try:
-        return Plan(steps=_steps(steps), bake_seconds=_duration(bake, "bake"),
-                    check_interval_seconds=_duration(interval, "interval"), min_healthy_tasks=mh,
-                    capacity_timeout_seconds=_duration(capacity_timeout, "capacity-timeout"))
+        return Plan(
+            steps=_steps(steps),
+            bake_seconds=_duration(bake, "bake"),
+            check_interval_seconds=_duration(interval, "interval"),
+            min_healthy_tasks=mh,
+            capacity_timeout_seconds=_duration(capacity_timeout, "capacity-timeout"),
+        )
     except ValueError as exc:
         raise UsageError(f"invalid plan: {exc}") from None
 
@@ -422,7 +505,9 @@ def _plan(steps: str, bake: str, interval: str, min_healthy: int | None, capacit
 StepsOpt = Annotated[str, typer.Option(help="ECS percentages, increasing, ending at 100.")]
 BakeOpt = Annotated[str, typer.Option(help="Bake time per step.")]
 IntervalOpt = Annotated[str, typer.Option(help="Gate check interval during a bake.")]
-MinHealthyOpt = Annotated[int | None, typer.Option(help="Healthy ECS tasks required (default 1 hobby/pr, 2 else).")]
+MinHealthyOpt = Annotated[
+    int | None, typer.Option(help="Healthy ECS tasks required (default 1 hobby/pr, 2 else).")
+]
 CapTimeoutOpt = Annotated[str, typer.Option(help="How long to wait for ECS capacity before the first move.")]
 DEFAULT_STEPS_TEXT = ",".join(map(str, DEFAULT_STEPS))
 
@@ -437,9 +522,12 @@ def _report(result: Result, verb: str) -> None:
     console.print(f"{result.reason}; live weights: {result.final}", markup=False)
     if result.writeback:
         console.print(result.writeback, markup=False)
-    code = {Phase.COMPLETED: ExitCode.OK, Phase.ROLLED_BACK: ExitCode.MIGRATION_ROLLED_BACK,
-            Phase.STOPPED_EXTERNALLY: ExitCode.MIGRATION_STOPPED_EXTERNALLY,
-            Phase.ROLLBACK_FAILED: ExitCode.MIGRATION_ROLLBACK_FAILED}[result.phase]
+    code = {
+        Phase.COMPLETED: ExitCode.OK,
+        Phase.ROLLED_BACK: ExitCode.MIGRATION_ROLLED_BACK,
+        Phase.STOPPED_EXTERNALLY: ExitCode.MIGRATION_STOPPED_EXTERNALLY,
+        Phase.ROLLBACK_FAILED: ExitCode.MIGRATION_ROLLBACK_FAILED,
+    }[result.phase]
     if code == ExitCode.OK and result.writeback_failed:
         code = ExitCode.MIGRATION_DRIFT
     if code != ExitCode.OK:
@@ -451,19 +539,35 @@ def _run_rollout(ctx: typer.Context, env: str, plan: Plan | None, mode: Mode, **
     e = _env(env)
     plan = plan or _plan(env=e, **plan_args)
     t = _target(rt, e, plan.min_healthy_tasks)
-    console.print(f"{e.name}: steps {' -> '.join(map(str, plan.steps))} % ECS, bake "
-                  f"{format_duration(plan.bake_seconds)}, gates every {format_duration(plan.check_interval_seconds)}"
-                  f", >= {plan.min_healthy_tasks} healthy ECS task(s), alarms: {', '.join(t.alarm_names) or 'none'}",
-                  markup=False)
-    rollout = Rollout(plan, t.router, t.gates, rt.clock, capacity=t.capacity, store=t.store, mode=mode,
-                      on_event=lambda ev: console.print(event_line(ev)))
+    console.print(
+        f"{e.name}: steps {' -> '.join(map(str, plan.steps))} % ECS, bake "
+        f"{format_duration(plan.bake_seconds)}, gates every {format_duration(plan.check_interval_seconds)}"
+        f", >= {plan.min_healthy_tasks} healthy ECS task(s), alarms: {', '.join(t.alarm_names) or 'none'}",
+        markup=False,
+    )
+    rollout = Rollout(
+        plan,
+        t.router,
+        t.gates,
+        rt.clock,
+        capacity=t.capacity,
+        store=t.store,
+        mode=mode,
+        on_event=lambda ev: console.print(event_line(ev)),
+    )
     _report(rollout.run(), "migration")
 
 
 @migrate_app.command("plan")
-def migrate_plan(ctx: typer.Context, env: EnvArg, steps: StepsOpt = DEFAULT_STEPS_TEXT, bake: BakeOpt = "10m",
-                 interval: IntervalOpt = "30s", min_healthy_tasks: MinHealthyOpt = None,
-                 capacity_timeout: CapTimeoutOpt = "10m") -> None:
+def migrate_plan(
+    ctx: typer.Context,
+    env: EnvArg,
+    steps: StepsOpt = DEFAULT_STEPS_TEXT,
+    bake: BakeOpt = "10m",
+    interval: IntervalOpt = "30s",
+    min_healthy_tasks: MinHealthyOpt = None,
+    capacity_timeout: CapTimeoutOpt = "10m",
+) -> None:
     """Show the plan and where the live listener is in it (changes nothing)."""
     rt = _rt(ctx)
     e = _env(env)
@@ -475,31 +579,70 @@ def migrate_plan(ctx: typer.Context, env: EnvArg, steps: StepsOpt = DEFAULT_STEP
         table.add_column(col)
     nxt = plan.next_step(live.ecs)
     for i, s in enumerate(plan.steps):
-        state = "done" if s < live.ecs or (s == live.ecs and s == 0) else \
-            "live (re-baked on start)" if s == live.ecs else "next" if s == nxt else "pending"
+        state = (
+            "done"
+            if s < live.ecs or (s == live.ecs and s == 0)
+            else "live (re-baked on start)"
+            if s == live.ecs
+            else "next"
+            if s == nxt
+            else "pending"
+        )
         table.add_row(str(i), str(s), str(100 - s), format_duration(plan.bake_seconds) if s else "-", state)
     console.print(table)
-    console.print(f"gates before each move and every {format_duration(plan.check_interval_seconds)} while baking:"
-                  f" alarms ({', '.join(t.alarm_names) or 'NONE: start will refuse'}), target health of both "
-                  f"target groups, >= {plan.min_healthy_tasks} healthy ECS task(s). Any failure: 100 % legacy.",
-                  markup=False)
+    console.print(
+        f"gates before each move and every {format_duration(plan.check_interval_seconds)} while baking:"
+        f" alarms ({', '.join(t.alarm_names) or 'NONE: start will refuse'}), target health of both "
+        f"target groups, >= {plan.min_healthy_tasks} healthy ECS task(s). Any failure: 100 % legacy.",
+        markup=False,
+    )
 
 
 @migrate_app.command("start")
-def migrate_start(ctx: typer.Context, env: EnvArg, steps: StepsOpt = DEFAULT_STEPS_TEXT, bake: BakeOpt = "10m",
-                  interval: IntervalOpt = "30s", min_healthy_tasks: MinHealthyOpt = None,
-                  capacity_timeout: CapTimeoutOpt = "10m") -> None:
+def migrate_start(
+    ctx: typer.Context,
+    env: EnvArg,
+    steps: StepsOpt = DEFAULT_STEPS_TEXT,
+    bake: BakeOpt = "10m",
+    interval: IntervalOpt = "30s",
+    min_healthy_tasks: MinHealthyOpt = None,
+    capacity_timeout: CapTimeoutOpt = "10m",
+) -> None:
     """Start or resume the stepped migration from the LIVE weights (never jumps ahead)."""
-    _run_rollout(ctx, env, None, Mode.STEPPED, steps=steps, bake=bake, interval=interval,
-                 min_healthy=min_healthy_tasks, capacity_timeout=capacity_timeout)
+    _run_rollout(
+        ctx,
+        env,
+        None,
+        Mode.STEPPED,
+        steps=steps,
+        bake=bake,
+        interval=interval,
+        min_healthy=min_healthy_tasks,
+        capacity_timeout=capacity_timeout,
+    )
 
 
 @migrate_app.command("promote")
-def migrate_promote(ctx: typer.Context, env: EnvArg, bake: BakeOpt = "10m", interval: IntervalOpt = "30s",
-                    min_healthy_tasks: MinHealthyOpt = None, capacity_timeout: CapTimeoutOpt = "10m") -> None:
+def migrate_promote(
+    ctx: typer.Context,
+    env: EnvArg,
+    bake: BakeOpt = "10m",
+    interval: IntervalOpt = "30s",
+    min_healthy_tasks: MinHealthyOpt = None,
+    capacity_timeout: CapTimeoutOpt = "10m",
+) -> None:
     """Go to 100 % ECS now: still gated before the move and during the final bake."""
-    _run_rollout(ctx, env, None, Mode.PROMOTE, steps=DEFAULT_STEPS_TEXT, bake=bake, interval=interval,
-                 min_healthy=min_healthy_tasks, capacity_timeout=capacity_timeout)
+    _run_rollout(
+        ctx,
+        env,
+        None,
+        Mode.PROMOTE,
+        steps=DEFAULT_STEPS_TEXT,
+        bake=bake,
+        interval=interval,
+        min_healthy=min_healthy_tasks,
+        capacity_timeout=capacity_timeout,
+    )
 
 
 @migrate_app.command("abort")
@@ -522,8 +665,12 @@ def migrate_abort(ctx: typer.Context, env: EnvArg) -> None:
 
 
 @migrate_app.command("status")
-def migrate_status(ctx: typer.Context, env: EnvArg, steps: StepsOpt = DEFAULT_STEPS_TEXT,
-                   min_healthy_tasks: MinHealthyOpt = None) -> None:
+def migrate_status(
+    ctx: typer.Context,
+    env: EnvArg,
+    steps: StepsOpt = DEFAULT_STEPS_TEXT,
+    min_healthy_tasks: MinHealthyOpt = None,
+) -> None:
     """Live weights, the stack's weight parameters (drift), the next step, and the gates right now."""
     rt = _rt(ctx)
     e = _env(env)
@@ -537,11 +684,14 @@ def migrate_status(ctx: typer.Context, env: EnvArg, steps: StepsOpt = DEFAULT_ST
     elif stored == live:
         console.print(f"stack parameters: {stored} (in sync)", markup=False)
     else:
-        console.print(f"stack parameters: {stored} [yellow](differ from the listener: a migration is in "
-                      "progress or was interrupted; `migrate start` resumes, `migrate abort` reverts)[/]")
+        console.print(
+            f"stack parameters: {stored} [yellow](differ from the listener: a migration is in "
+            "progress or was interrupted; `migrate start` resumes, `migrate abort` reverts)[/]"
+        )
     nxt = plan.next_step(live.ecs)
-    console.print(f"next step: {nxt}% ECS" if nxt is not None else "at 100 % ECS: migration complete",
-                  markup=False)
+    console.print(
+        f"next step: {nxt}% ECS" if nxt is not None else "at 100 % ECS: migration complete", markup=False
+    )
     report = t.gates.check(live)
     for r in report.results:
         mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
@@ -599,8 +749,10 @@ def preview_down(
             console.print(f"{name} deleted", markup=False)
             return
         if now.status == "DELETE_FAILED":
-            raise DeployError(f"{name} DELETE_FAILED: {stacks.failure_reason(name) or now.status_reason}",
-                              ExitCode.DEPLOY_FAILED)
+            raise DeployError(
+                f"{name} DELETE_FAILED: {stacks.failure_reason(name) or now.status_reason}",
+                ExitCode.DEPLOY_FAILED,
+            )
         if rt.clock.now() >= deadline:
             raise DeployError(f"{name} still {now.status} after the timeout", ExitCode.DEPLOY_TIMEOUT)
         rt.clock.sleep(rt.cfn_poll_seconds)
@@ -617,22 +769,32 @@ def preview_list(ctx: typer.Context) -> None:
         table.add_column(col)
     for p in sorted(items, key=lambda p: p.name):
         expired = p.expires_at is not None and p.expires_at <= now
-        table.add_row(p.name, p.stack.status, previews.iso(p.stack.created) if p.stack.created else "-",
-                      previews.iso(p.expires_at) if p.expires_at else "-", "[red]expired[/]" if expired else "")
+        table.add_row(
+            p.name,
+            p.stack.status,
+            previews.iso(p.stack.created) if p.stack.created else "-",
+            previews.iso(p.expires_at) if p.expires_at else "-",
+            "[red]expired[/]" if expired else "",
+        )
     console.print(table)
 
 
 @preview_app.command("reap")
 def preview_reap(
     ctx: typer.Context,
-    older_than: Annotated[str, typer.Option(help="Also delete previews created longer ago than this.")] = "24h",
+    older_than: Annotated[
+        str, typer.Option(help="Also delete previews created longer ago than this.")
+    ] = "24h",
     dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False,
 ) -> None:
     """Delete previews past their macro-ai:expires-at tag or older than --older-than."""
     rt = _rt(ctx)
     stacks = rt.stacks()
-    doomed = previews.reapable(previews.previews(stacks.all(PREVIEW_PREFIX)), rt.utcnow(),
-                               timedelta(seconds=_duration(older_than, "older-than")))
+    doomed = previews.reapable(
+        previews.previews(stacks.all(PREVIEW_PREFIX)),
+        rt.utcnow(),
+        timedelta(seconds=_duration(older_than, "older-than")),
+    )
     if not doomed:
         console.print("nothing to reap", markup=False)
     for p, why in doomed:
@@ -643,12 +805,23 @@ def preview_reap(
 
 # ---------------------------------------------------------------------------------------------- config
 EnvFileOpt = Annotated[Path, typer.Option("--env-file", help="NAME=value lines.", exists=False)]
-SecretsToOpt = Annotated[configsync.Target, typer.Option(
-    help="Where secrets go: ssm (SecureString), secretsmanager (JSON secret macro-ai/<env>/app), or both.")]
+SecretsToOpt = Annotated[
+    configsync.Target,
+    typer.Option(
+        help="Where secrets go: ssm (SecureString), secretsmanager (JSON secret macro-ai/<env>/app), or both."
+    ),
+]
 
 
-def _config_plan(rt: Runtime, env: str, env_file: Path, secrets_to: configsync.Target, prune: bool,
-                 allow_unknown: bool, contract_path: str | None) -> tuple[Any, ...]:
+def _config_plan(
+    rt: Runtime,
+    env: str,
+    env_file: Path,
+    secrets_to: configsync.Target,
+    prune: bool,
+    allow_unknown: bool,
+    contract_path: str | None,
+) -> tuple[Any, ...]:
     e = _env(env)
     c = contract.load(contract_path)
     if not env_file.is_file():
@@ -671,37 +844,49 @@ ContractOpt = Annotated[str | None, typer.Option(help="Path of service-contract.
 
 
 @config_app.command("diff")
-def config_diff(ctx: typer.Context, env: EnvArg, env_file: EnvFileOpt,
-                secrets_to: SecretsToOpt = configsync.Target.SSM,
-                prune: Annotated[bool, typer.Option(help="Show store-only items as deletions.")] = False,
-                allow_unknown: Annotated[bool, typer.Option(help="Accept names not in the contract.")] = False,
-                contract_path: ContractOpt = None,
-                exit_code: Annotated[bool, typer.Option(help="Exit 8 when there are changes.")] = False) -> None:
+def config_diff(
+    ctx: typer.Context,
+    env: EnvArg,
+    env_file: EnvFileOpt,
+    secrets_to: SecretsToOpt = configsync.Target.SSM,
+    prune: Annotated[bool, typer.Option(help="Show store-only items as deletions.")] = False,
+    allow_unknown: Annotated[bool, typer.Option(help="Accept names not in the contract.")] = False,
+    contract_path: ContractOpt = None,
+    exit_code: Annotated[bool, typer.Option(help="Exit 8 when there are changes.")] = False,
+) -> None:
     """Show what `config push` would change. Secret values are never shown."""
     rt = _rt(ctx)
-    e, desired, prefix, secret_name, *_, changes = _config_plan(rt, env, env_file, secrets_to, prune,
-                                                                  allow_unknown, contract_path)
+    e, _desired, prefix, secret_name, *_, changes = _config_plan(
+        rt, env, env_file, secrets_to, prune, allow_unknown, contract_path
+    )
     n = sum(c.is_change for c in changes)
     console.print(changes_table(changes))
-    console.print(f"{n} change(s) for {e.name} ({prefix}*" +
-                  (f", secret {secret_name}" if secrets_to is not configsync.Target.SSM else "") + ")",
-                  markup=False)
+    console.print(
+        f"{n} change(s) for {e.name} ({prefix}*"
+        + (f", secret {secret_name}" if secrets_to is not configsync.Target.SSM else "")
+        + ")",
+        markup=False,
+    )
     if exit_code and n:
         raise typer.Exit(8)
 
 
 @config_app.command("push")
-def config_push(ctx: typer.Context, env: EnvArg, env_file: EnvFileOpt,
-                secrets_to: SecretsToOpt = configsync.Target.SSM,
-                prune: Annotated[bool, typer.Option(help="Delete store-only items.")] = False,
-                allow_unknown: Annotated[bool, typer.Option(help="Accept names not in the contract.")] = False,
-                contract_path: ContractOpt = None,
-                kms_key_id: Annotated[str | None, typer.Option(help="KMS key for SecureString/secret.")] = None,
-                ) -> None:
+def config_push(
+    ctx: typer.Context,
+    env: EnvArg,
+    env_file: EnvFileOpt,
+    secrets_to: SecretsToOpt = configsync.Target.SSM,
+    prune: Annotated[bool, typer.Option(help="Delete store-only items.")] = False,
+    allow_unknown: Annotated[bool, typer.Option(help="Accept names not in the contract.")] = False,
+    contract_path: ContractOpt = None,
+    kms_key_id: Annotated[str | None, typer.Option(help="KMS key for SecureString/secret.")] = None,
+) -> None:
     """Write the env file to Parameter Store (SecureString for the contract's secrets) / Secrets Manager."""
     rt = _rt(ctx)
     e, desired, prefix, secret_name, ssm, sm, sm_now, changes = _config_plan(
-        rt, env, env_file, secrets_to, prune, allow_unknown, contract_path)
+        rt, env, env_file, secrets_to, prune, allow_unknown, contract_path
+    )
     console.print(changes_table(changes))
     n = configsync.apply(changes, desired, prefix, secret_name, ssm, sm, sm_now, kms_key_id)
     console.print(f"{e.name}: {n} change(s) written", markup=False)

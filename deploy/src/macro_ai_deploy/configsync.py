@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from macro_ai_deploy.aws.params import ParameterStore, SecretStore, StoredParam
 from macro_ai_deploy.errors import UsageError
@@ -35,13 +35,13 @@ def parse_env_file(text: str, source: str = "env file") -> dict[str, str]:
     return out
 
 
-class Target(str, Enum):
+class Target(StrEnum):
     SSM = "ssm"
     SECRETSMANAGER = "secretsmanager"
     BOTH = "both"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     ADD = "add"
     CHANGE = "change"
     RETYPE = "retype"  # same value, wrong parameter type (e.g. a secret stored as plain String)
@@ -70,37 +70,68 @@ def _display(value: str | None, secret: bool) -> str:
     return "(secret)" if secret else value
 
 
-def plan(desired: dict[str, str], secret_names: frozenset[str], ssm_now: dict[str, StoredParam],
-         sm_now: dict[str, str] | None, target: Target, prune: bool = False) -> list[Change]:
+def plan(
+    desired: dict[str, str],
+    secret_names: frozenset[str],
+    ssm_now: dict[str, StoredParam],
+    sm_now: dict[str, str] | None,
+    target: Target,
+    prune: bool = False,
+) -> list[Change]:
     changes: list[Change] = []
-    to_ssm = {k: v for k, v in desired.items() if k not in secret_names or target in (Target.SSM, Target.BOTH)}
+    to_ssm = {
+        k: v for k, v in desired.items() if k not in secret_names or target in (Target.SSM, Target.BOTH)
+    }
     for name in sorted(set(to_ssm) | set(ssm_now)):
         secret = name in secret_names
         cur = ssm_now.get(name)
         if name not in to_ssm:
             assert cur is not None
-            changes.append(Change("ssm", name, Action.DELETE if prune else Action.EXTRA, secret,
-                                  _display(cur.value, secret or cur.type == "SecureString")))
+            changes.append(
+                Change(
+                    "ssm",
+                    name,
+                    Action.DELETE if prune else Action.EXTRA,
+                    secret,
+                    _display(cur.value, secret or cur.type == "SecureString"),
+                )
+            )
             continue
         want_type = "SecureString" if secret else "String"
         if cur is None:
             changes.append(Change("ssm", name, Action.ADD, secret, "-", _display(to_ssm[name], secret)))
         elif cur.value != to_ssm[name]:
-            changes.append(Change("ssm", name, Action.CHANGE, secret,
-                                  _display(cur.value, secret or cur.type == "SecureString"),
-                                  _display(to_ssm[name], secret)))
+            changes.append(
+                Change(
+                    "ssm",
+                    name,
+                    Action.CHANGE,
+                    secret,
+                    _display(cur.value, secret or cur.type == "SecureString"),
+                    _display(to_ssm[name], secret),
+                )
+            )
         elif cur.type != want_type:
             changes.append(Change("ssm", name, Action.RETYPE, secret, cur.type, want_type))
         else:
-            changes.append(Change("ssm", name, Action.SAME, secret, _display(cur.value, secret),
-                                  _display(to_ssm[name], secret)))
+            changes.append(
+                Change(
+                    "ssm",
+                    name,
+                    Action.SAME,
+                    secret,
+                    _display(cur.value, secret),
+                    _display(to_ssm[name], secret),
+                )
+            )
     if target in (Target.SECRETSMANAGER, Target.BOTH):
         want = {k: v for k, v in desired.items() if k in secret_names}
         now = sm_now or {}
         for name in sorted(set(want) | set(now)):
             if name not in want:
-                changes.append(Change("secretsmanager", name, Action.DELETE if prune else Action.EXTRA, True,
-                                      "(secret)"))
+                changes.append(
+                    Change("secretsmanager", name, Action.DELETE if prune else Action.EXTRA, True, "(secret)")
+                )
             elif name not in now:
                 changes.append(Change("secretsmanager", name, Action.ADD, True, "-", "(secret)"))
             elif now[name] != want[name]:
@@ -110,8 +141,16 @@ def plan(desired: dict[str, str], secret_names: frozenset[str], ssm_now: dict[st
     return changes
 
 
-def apply(changes: list[Change], desired: dict[str, str], prefix: str, secret_name: str, ssm: ParameterStore,
-          sm: SecretStore, sm_now: dict[str, str] | None, kms_key_id: str | None = None) -> int:
+def apply(
+    changes: list[Change],
+    desired: dict[str, str],
+    prefix: str,
+    secret_name: str,
+    ssm: ParameterStore,
+    sm: SecretStore,
+    sm_now: dict[str, str] | None,
+    kms_key_id: str | None = None,
+) -> int:
     n = 0
     for c in changes:
         if c.store != "ssm":

@@ -34,7 +34,7 @@ def parse_duration(text: str) -> float:
 def format_duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:g}s"
-    m, s = divmod(int(round(seconds)), 60)
+    m, s = divmod(round(seconds), 60)
     h, m = divmod(m, 60)
     d, h = divmod(h, 24)
     parts = [f"{v}{u}" for v, u in ((d, "d"), (h, "h"), (m, "m"), (s, "s")) if v]

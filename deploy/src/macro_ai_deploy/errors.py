@@ -12,12 +12,12 @@ class DeployError(Exception):
         self.code = code
 
 
-class NotFound(DeployError):
+class NotFound(DeployError):  # noqa: N818 - reads as the outcome, like Refused
     def __init__(self, message: str) -> None:
         super().__init__(message, ExitCode.NOT_FOUND)
 
 
-class Refused(DeployError):
+class Refused(DeployError):  # noqa: N818
     def __init__(self, message: str) -> None:
         super().__init__(message, ExitCode.REFUSED)
 

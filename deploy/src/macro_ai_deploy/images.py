@@ -20,15 +20,23 @@ LOCAL_NAME = "macro-ai-api"
 
 
 class Runner(Protocol):
-    def __call__(self, argv: Sequence[str], *, input: str | None = None, cwd: str | None = None,
-                 capture: bool = False) -> subprocess.CompletedProcess[str]: ...
+    def __call__(
+        self, argv: Sequence[str], *, input: str | None = None, cwd: str | None = None, capture: bool = False
+    ) -> subprocess.CompletedProcess[str]: ...
 
 
-def run_command(argv: Sequence[str], *, input: str | None = None, cwd: str | None = None,
-                capture: bool = False) -> subprocess.CompletedProcess[str]:
+def run_command(
+    argv: Sequence[str], *, input: str | None = None, cwd: str | None = None, capture: bool = False
+) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(list(argv), input=input, cwd=cwd, text=True, capture_output=capture or
-                              input is not None, check=False)  # noqa: S603
+        return subprocess.run(  # noqa: S603 - argv lists built by this module, no shell
+            list(argv),
+            input=input,
+            cwd=cwd,
+            text=True,
+            capture_output=capture or input is not None,
+            check=False,
+        )
     except FileNotFoundError:
         raise NotFound(f"command not found: {argv[0]}") from None
 
@@ -37,8 +45,9 @@ def shown(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
-def detect_engine(which: Callable[[str], str | None] = shutil.which,
-                  env: dict[str, str] | None = None) -> str:
+def detect_engine(
+    which: Callable[[str], str | None] = shutil.which, env: dict[str, str] | None = None
+) -> str:
     env = dict(os.environ) if env is None else env
     forced = env.get("MACRO_DEPLOY_CONTAINER_ENGINE")
     if forced:
@@ -83,15 +92,26 @@ def choose_tag(source: Source, force: bool) -> str:
         return source.commit
     if not force:
         listed = ", ".join(line[3:] for line in source.dirty[:5]) + (" ..." if len(source.dirty) > 5 else "")
-        raise Refused(f"build context has {len(source.dirty)} uncommitted change(s) ({listed}); "
-                      "commit them, or pass --force to build a '-dirty' image")
+        raise Refused(
+            f"build context has {len(source.dirty)} uncommitted change(s) ({listed}); "
+            "commit them, or pass --force to build a '-dirty' image"
+        )
     return f"{source.commit}-dirty-{source.dirty_digest}"
 
 
-def build_command(engine: str, tag: str, root: Path, dockerfile: str, platform: str | None,
-                  commit: str) -> list[str]:
-    argv = [engine, "build", "-f", str(root / dockerfile), "-t", f"{LOCAL_NAME}:{tag}",
-            "--label", f"org.opencontainers.image.revision={commit}"]
+def build_command(
+    engine: str, tag: str, root: Path, dockerfile: str, platform: str | None, commit: str
+) -> list[str]:
+    argv = [
+        engine,
+        "build",
+        "-f",
+        str(root / dockerfile),
+        "-t",
+        f"{LOCAL_NAME}:{tag}",
+        "--label",
+        f"org.opencontainers.image.revision={commit}",
+    ]
     if platform:
         argv += ["--platform", platform]
     return [*argv, str(root)]
@@ -99,10 +119,15 @@ def build_command(engine: str, tag: str, root: Path, dockerfile: str, platform: 
 
 def _check(proc: subprocess.CompletedProcess[str], what: str) -> None:
     if proc.returncode != 0:
-        tail = ((proc.stderr or "") + (proc.stdout or "")).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+        tail = ((proc.stderr or "") + (proc.stdout or "")).strip().splitlines()[-1:] or [
+            f"exit {proc.returncode}"
+        ]
         text = tail[0]
-        code = ExitCode.REFUSED if "immutable" in text.lower() or "already exists" in text.lower() \
+        code = (
+            ExitCode.REFUSED
+            if "immutable" in text.lower() or "already exists" in text.lower()
             else ExitCode.INTERNAL
+        )
         raise DeployError(f"{what} failed: {text}", code)
 
 
@@ -114,8 +139,14 @@ class PushOutcome:
     commands: tuple[str, ...]
 
 
-def push(registry: Registry, runner: Runner, engine: str, repository: str, tag: str,
-         say: Callable[[str], None] = lambda s: None) -> PushOutcome:
+def push(
+    registry: Registry,
+    runner: Runner,
+    engine: str,
+    repository: str,
+    tag: str,
+    say: Callable[[str], None] = lambda s: None,
+) -> PushOutcome:
     repo = registry.repository(repository)
     uri = repo["repositoryUri"]
     existing = registry.image(repository, tag)
@@ -126,8 +157,11 @@ def push(registry: Registry, runner: Runner, engine: str, repository: str, tag: 
     tag_cmd = [engine, "tag", f"{LOCAL_NAME}:{tag}", f"{uri}:{tag}"]
     push_cmd = [engine, "push", f"{uri}:{tag}"]
     commands: list[str] = []
-    for argv, what, stdin in ((login, "registry login", password), (tag_cmd, "tag", None),
-                              (push_cmd, "push", None)):
+    for argv, what, stdin in (
+        (login, "registry login", password),
+        (tag_cmd, "tag", None),
+        (push_cmd, "push", None),
+    ):
         commands.append(shown(argv))
         say(f"$ {shown(argv)}")  # the password goes through stdin, never on the command line
         _check(runner(argv, input=stdin), what)

@@ -25,17 +25,30 @@ def parse_iso(text: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def cdk_deploy_command(pr: int, image_tag: str, expires_at: datetime, cdk: Sequence[str] = ("npx", "cdk"),
-                       context_key: str = "preview") -> list[str]:
+def cdk_deploy_command(
+    pr: int,
+    image_tag: str,
+    expires_at: datetime,
+    cdk: Sequence[str] = ("npx", "cdk"),
+    context_key: str = "preview",
+) -> list[str]:
     env = preview(pr)
     return [
-        *cdk, "deploy", env.stack_name,
-        "--require-approval", "never",
-        "--context", f"{context_key}={env.name}",
-        "--parameters", f"{env.stack_name}:ImageTag={image_tag}",
-        "--tags", f"{PREVIEW_TAG}={env.name}",
-        "--tags", f"{EXPIRES_TAG}={iso(expires_at)}",
-        "--outputs-file", f"cdk-outputs-{env.name}.json",
+        *cdk,
+        "deploy",
+        env.stack_name,
+        "--require-approval",
+        "never",
+        "--context",
+        f"{context_key}={env.name}",
+        "--parameters",
+        f"{env.stack_name}:ImageTag={image_tag}",
+        "--tags",
+        f"{PREVIEW_TAG}={env.name}",
+        "--tags",
+        f"{EXPIRES_TAG}={iso(expires_at)}",
+        "--outputs-file",
+        f"cdk-outputs-{env.name}.json",
     ]
 
 
@@ -50,8 +63,11 @@ class Preview:
 
 
 def previews(stacks: Sequence[StackInfo]) -> list[Preview]:
-    return [Preview(s, parse_iso(s.tags.get(EXPIRES_TAG, "")))
-            for s in stacks if s.name.startswith(f"{PREVIEW_PREFIX}pr-")]
+    return [
+        Preview(s, parse_iso(s.tags.get(EXPIRES_TAG, "")))
+        for s in stacks
+        if s.name.startswith(f"{PREVIEW_PREFIX}pr-")
+    ]
 
 
 def reapable(items: Sequence[Preview], now: datetime, older_than: timedelta) -> list[tuple[Preview, str]]:

@@ -11,8 +11,16 @@ from macro_ai_deploy.configsync import Action, Change
 from macro_ai_deploy.rollout import Event
 from macro_ai_deploy.watch import Snapshot
 
-_EVENT_STYLE = {"gate": "cyan", "set": "bold", "rollback": "bold red", "finish": "bold", "writeback": "magenta",
-                "hold": "yellow", "capacity": "blue", "start": "bold"}
+_EVENT_STYLE = {
+    "gate": "cyan",
+    "set": "bold",
+    "rollback": "bold red",
+    "finish": "bold",
+    "writeback": "magenta",
+    "hold": "yellow",
+    "capacity": "blue",
+    "start": "bold",
+}
 
 
 def deployments_table(deps: list[dict]) -> Table:  # type: ignore[type-arg]
@@ -22,15 +30,24 @@ def deployments_table(deps: list[dict]) -> Table:  # type: ignore[type-arg]
     for d in deps:
         state = d.get("rolloutState", "")
         style = {"COMPLETED": "green", "FAILED": "red", "IN_PROGRESS": "yellow"}.get(state, "")
-        t.add_row(d.get("id", ""), d.get("status", ""), td_short(d.get("taskDefinition", "")),
-                  Text(state, style=style), str(d.get("desiredCount", 0)), str(d.get("pendingCount", 0)),
-                  str(d.get("runningCount", 0)), str(d.get("failedTasks", 0)))
+        t.add_row(
+            d.get("id", ""),
+            d.get("status", ""),
+            td_short(d.get("taskDefinition", "")),
+            Text(state, style=style),
+            str(d.get("desiredCount", 0)),
+            str(d.get("pendingCount", 0)),
+            str(d.get("runningCount", 0)),
+            str(d.get("failedTasks", 0)),
+        )
     return t
 
 
 def snapshot_view(snap: Snapshot, stage: str, elapsed: float) -> Group:
-    parts: list[object] = [Text(f"[{elapsed:5.0f}s] stack {snap.stack.status}", style="bold"),
-                           deployments_table(snap.deployments)]
+    parts: list[object] = [
+        Text(f"[{elapsed:5.0f}s] stack {snap.stack.status}", style="bold"),
+        deployments_table(snap.deployments),
+    ]
     if snap.targets is not None:
         parts.append(Text(f"ECS targets: {snap.targets.summary()}"))
     events = snap.service.get("events", [])[:3]
@@ -51,11 +68,22 @@ def changes_table(changes: list[Change], show_unchanged: bool = False) -> Table:
     t = Table(title="configuration changes", title_justify="left")
     for col in ("store", "name", "change", "current", "new"):
         t.add_column(col, overflow="fold")
-    style = {Action.ADD: "green", Action.CHANGE: "yellow", Action.RETYPE: "yellow", Action.DELETE: "red",
-             Action.EXTRA: "dim", Action.SAME: "dim"}
+    style = {
+        Action.ADD: "green",
+        Action.CHANGE: "yellow",
+        Action.RETYPE: "yellow",
+        Action.DELETE: "red",
+        Action.EXTRA: "dim",
+        Action.SAME: "dim",
+    }
     for c in changes:
         if c.action is Action.SAME and not show_unchanged:
             continue
-        t.add_row(c.store, c.name + (" 🔒" if c.secret else ""), Text(c.action.value, style=style[c.action]),
-                  c.old, c.new)
+        t.add_row(
+            c.store,
+            c.name + (" 🔒" if c.secret else ""),
+            Text(c.action.value, style=style[c.action]),
+            c.old,
+            c.new,
+        )
     return t

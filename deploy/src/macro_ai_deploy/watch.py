@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from macro_ai_deploy.aws.cfn import StackInfo, Stacks
@@ -21,12 +21,17 @@ from macro_ai_deploy.aws.elbv2 import LoadBalancing, TargetHealth
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.rollout.ports import Clock
 
-FAILED_STACK = ("UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED", "ROLLBACK_COMPLETE",
-                "ROLLBACK_FAILED")
+FAILED_STACK = (
+    "UPDATE_ROLLBACK_COMPLETE",
+    "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_FAILED",
+    "ROLLBACK_COMPLETE",
+    "ROLLBACK_FAILED",
+)
 DONE_STACK = ("UPDATE_COMPLETE", "CREATE_COMPLETE", "IMPORT_COMPLETE")
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     SUCCEEDED = "succeeded"
     ROLLED_BACK = "rolled back"
     FAILED = "failed"
@@ -70,9 +75,11 @@ class WatchResult:
 
 
 def _dep_text(d: dict[str, Any]) -> str:
-    return (f"deployment {d.get('id', '?')} ({td_short(d['taskDefinition'])}): "
-            f"{d.get('runningCount', 0)}/{d.get('desiredCount', 0)} running, {d.get('pendingCount', 0)} pending"
-            + (f", {d['failedTasks']} failed tasks" if d.get("failedTasks") else ""))
+    return (
+        f"deployment {d.get('id', '?')} ({td_short(d['taskDefinition'])}): "
+        f"{d.get('runningCount', 0)}/{d.get('desiredCount', 0)} running, {d.get('pendingCount', 0)} pending"
+        + (f", {d['failedTasks']} failed tasks" if d.get("failedTasks") else "")
+    )
 
 
 def _newest(deps: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -81,8 +88,9 @@ def _newest(deps: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(deps, key=lambda d: (d.get("createdAt") is not None, d.get("createdAt") or 0))
 
 
-def assess(prev_td: str, snap: Snapshot, expect_change: bool = True,
-           known: frozenset[str] = frozenset()) -> tuple[Verdict | None, str]:
+def assess(
+    prev_td: str, snap: Snapshot, expect_change: bool = True, known: frozenset[str] = frozenset()
+) -> tuple[Verdict | None, str]:
     """Decide from one snapshot: (verdict or None to keep watching, where we are in words).
 
     prev_td: the service's task definition before the update; known: deployment ids that existed before it
@@ -90,18 +98,26 @@ def assess(prev_td: str, snap: Snapshot, expect_change: bool = True,
     """
     deps = snap.deployments
     stack = snap.stack
-    new = _newest([d for d in deps if d["taskDefinition"] != prev_td and d.get("id") not in known]) \
-        if expect_change else next((d for d in deps if d.get("status") == "PRIMARY"), None)
+    new = (
+        _newest([d for d in deps if d["taskDefinition"] != prev_td and d.get("id") not in known])
+        if expect_change
+        else next((d for d in deps if d.get("status") == "PRIMARY"), None)
+    )
 
     if new is None:
         if stack.status in FAILED_STACK or "ROLLBACK" in stack.status:
             if stack.busy:
                 return None, f"CloudFormation is rolling back ({stack.status}) before ECS got a new revision"
-            return Verdict.FAILED, f"CloudFormation rolled back the update ({stack.status}) " \
-                "before ECS got a new revision"
+            return (
+                Verdict.FAILED,
+                f"CloudFormation rolled back the update ({stack.status}) before ECS got a new revision",
+            )
         if stack.status in DONE_STACK:
-            return Verdict.FAILED, f"stack is {stack.status} but the service still runs " \
-                f"{td_short(prev_td)}: the update did not produce a new task definition"
+            return (
+                Verdict.FAILED,
+                f"stack is {stack.status} but the service still runs "
+                f"{td_short(prev_td)}: the update did not produce a new task definition",
+            )
         return None, f"waiting for CloudFormation to update the service (stack {stack.status})"
 
     state = new.get("rolloutState", "")
@@ -110,10 +126,16 @@ def assess(prev_td: str, snap: Snapshot, expect_change: bool = True,
         rollback = next((d for d in deps if d.get("status") == "PRIMARY" and d is not new), None)
         if rollback is not None:
             if rollback.get("rolloutState") == "COMPLETED":
-                return Verdict.ROLLED_BACK, f"circuit breaker rolled {td_short(new['taskDefinition'])} back " \
-                    f"to {td_short(rollback['taskDefinition'])}: {reason}"
-            return None, f"circuit breaker is rolling back to {td_short(rollback['taskDefinition'])} " \
-                f"({_dep_text(rollback)}): {reason}"
+                return (
+                    Verdict.ROLLED_BACK,
+                    f"circuit breaker rolled {td_short(new['taskDefinition'])} back "
+                    f"to {td_short(rollback['taskDefinition'])}: {reason}",
+                )
+            return (
+                None,
+                f"circuit breaker is rolling back to {td_short(rollback['taskDefinition'])} "
+                f"({_dep_text(rollback)}): {reason}",
+            )
         if "rolling back" in snap.last_event.lower() or "rolling back" in reason.lower():
             return None, f"circuit breaker triggered, waiting for the rollback deployment: {reason}"
         return Verdict.FAILED, f"{_dep_text(new)}: {reason or 'rollout FAILED'}"
@@ -139,19 +161,36 @@ def assess(prev_td: str, snap: Snapshot, expect_change: bool = True,
     healthy = th is None or (th.unhealthy == 0 and th.healthy >= int(new.get("desiredCount", 0)))
     if steady and healthy:
         if expect_change and stack.status not in DONE_STACK:
-            return None, f"service steady on {td_short(new['taskDefinition'])}; waiting for CloudFormation " \
-                f"({stack.status})"
-        return Verdict.SUCCEEDED, f"{td_short(new['taskDefinition'])} is steady and healthy: " \
-            f"{new.get('runningCount')}/{new.get('desiredCount')} tasks running" + \
-            (f", {th.healthy} healthy targets" if th is not None else "")
+            return (
+                None,
+                f"service steady on {td_short(new['taskDefinition'])}; waiting for CloudFormation "
+                f"({stack.status})",
+            )
+        return (
+            Verdict.SUCCEEDED,
+            f"{td_short(new['taskDefinition'])} is steady and healthy: "
+            f"{new.get('runningCount')}/{new.get('desiredCount')} tasks running"
+            + (f", {th.healthy} healthy targets" if th is not None else ""),
+        )
     return None, where
 
 
 class DeploymentWatcher:
-    def __init__(self, ecs: Ecs, stacks: Stacks, lb: LoadBalancing | None, *, cluster: str, service: str,
-                 stack_name: str, target_group_arn: str | None, clock: Clock, interval: float = 10.0,
-                 timeout: float = 1800.0,
-                 on_poll: Callable[[Snapshot, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ecs: Ecs,
+        stacks: Stacks,
+        lb: LoadBalancing | None,
+        *,
+        cluster: str,
+        service: str,
+        stack_name: str,
+        target_group_arn: str | None,
+        clock: Clock,
+        interval: float = 10.0,
+        timeout: float = 1800.0,
+        on_poll: Callable[[Snapshot, str], None] | None = None,
+    ) -> None:
         self.ecs, self.stacks, self.lb = ecs, stacks, lb
         self.cluster, self.service, self.stack_name, self.tg = cluster, service, stack_name, target_group_arn
         self.clock, self.interval, self.timeout, self.on_poll = clock, interval, timeout, on_poll
@@ -162,8 +201,9 @@ class DeploymentWatcher:
         th = self.lb.target_health(self.tg) if self.lb is not None and self.tg else None
         return Snapshot(svc, stack, th)
 
-    def watch(self, prev_td: str, expect_change: bool = True,
-              known: frozenset[str] = frozenset()) -> WatchResult:
+    def watch(
+        self, prev_td: str, expect_change: bool = True, known: frozenset[str] = frozenset()
+    ) -> WatchResult:
         started = self.clock.now()
         deadline = started + self.timeout
         while True:
@@ -176,8 +216,11 @@ class DeploymentWatcher:
                     stage = self._explain(snap, stage)
                 return WatchResult(verdict, stage, snap)
             if self.clock.now() >= deadline:
-                return WatchResult(Verdict.TIMED_OUT,
-                                   f"not steady after {self.clock.now() - started:.0f}s; stuck at: {stage}", snap)
+                return WatchResult(
+                    Verdict.TIMED_OUT,
+                    f"not steady after {self.clock.now() - started:.0f}s; stuck at: {stage}",
+                    snap,
+                )
             self.clock.sleep(min(self.interval, max(0.0, deadline - self.clock.now())) or self.interval)
 
     def _explain(self, snap: Snapshot, stage: str) -> str:

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from macro_ai_deploy.errors import DeployError, NotFound, Refused
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.rollout.model import Weights
@@ -63,8 +62,9 @@ class Stacks:
             stacks = self.client.describe_stacks(StackName=name)["Stacks"]
         except ClientError as exc:
             if _missing(exc):
-                raise NotFound(f"stack {name} does not exist (is the environment deployed? right region?)")\
-                    from None
+                raise NotFound(
+                    f"stack {name} does not exist (is the environment deployed? right region?)"
+                ) from None
             raise
         if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
             raise NotFound(f"stack {name} does not exist")
@@ -87,7 +87,8 @@ class Stacks:
         if unknown:
             raise NotFound(f"stack {name} has no parameter(s) {', '.join(unknown)}")
         params = [
-            {"ParameterKey": k, "ParameterValue": changes[k]} if k in changes
+            {"ParameterKey": k, "ParameterValue": changes[k]}
+            if k in changes
             else {"ParameterKey": k, "UsePreviousValue": True}
             for k in info.parameters
         ]
@@ -108,8 +109,9 @@ class Stacks:
             if not info.busy:
                 return info
             if clock.now() >= deadline:
-                raise DeployError(f"stack {name} still {info.status} after {timeout:.0f}s",
-                                  ExitCode.DEPLOY_TIMEOUT)
+                raise DeployError(
+                    f"stack {name} still {info.status} after {timeout:.0f}s", ExitCode.DEPLOY_TIMEOUT
+                )
             clock.sleep(interval)
 
     def failure_reason(self, name: str, limit: int = 50) -> str:
@@ -118,8 +120,11 @@ class Stacks:
             events = self.client.describe_stack_events(StackName=name)["StackEvents"][:limit]
         except ClientError:
             return ""
-        failed = [e for e in events if e.get("ResourceStatus", "").endswith("_FAILED")
-                  and e.get("ResourceStatusReason")]
+        failed = [
+            e
+            for e in events
+            if e.get("ResourceStatus", "").endswith("_FAILED") and e.get("ResourceStatusReason")
+        ]
         if not failed:
             return ""
         e = failed[-1]  # events are newest first: the last failed one is the root cause
@@ -132,8 +137,9 @@ class Stacks:
 class StackWeightStore:
     """The IaC side of the weights: the stack's LegacyWeight/EcsWeight parameters."""
 
-    def __init__(self, stacks: Stacks, stack_name: str, clock: Clock, timeout: float = 1800.0,
-                 interval: float = 10.0) -> None:
+    def __init__(
+        self, stacks: Stacks, stack_name: str, clock: Clock, timeout: float = 1800.0, interval: float = 10.0
+    ) -> None:
         self.stacks, self.stack_name, self.clock = stacks, stack_name, clock
         self.timeout, self.interval = timeout, interval
 

@@ -39,8 +39,12 @@ class Registry:
         if not details:
             return None
         d = details[0]
-        return ImageInfo(tag, d["imageDigest"], str(d.get("imagePushedAt", "")),
-                         d.get("imageScanStatus", {}).get("status", ""))
+        return ImageInfo(
+            tag,
+            d["imageDigest"],
+            str(d.get("imagePushedAt", "")),
+            d.get("imageScanStatus", {}).get("status", ""),
+        )
 
     def login(self) -> tuple[str, str, str]:
         """(registry host, user, password) for `<engine> login --password-stdin`."""

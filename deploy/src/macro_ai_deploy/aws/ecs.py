@@ -41,8 +41,11 @@ class Ecs:
         for t in self.client.describe_tasks(cluster=cluster, tasks=arns).get("tasks", []):
             parts = [t.get("stoppedReason", "")]
             parts += [f"{c['name']}: {c['reason']}" for c in t.get("containers", []) if c.get("reason")]
-            parts += [f"{c['name']} exited {c['exitCode']}" for c in t.get("containers", [])
-                      if c.get("exitCode") not in (None, 0)]
+            parts += [
+                f"{c['name']} exited {c['exitCode']}"
+                for c in t.get("containers", [])
+                if c.get("exitCode") not in (None, 0)
+            ]
             text = "; ".join(p for p in parts if p)
             if text and text not in reasons:
                 reasons.append(text)
@@ -60,7 +63,9 @@ class Ecs:
             raise NotFound(f"task definition {td_short(td_arn)} has no containers")
         return str(containers[0]["image"])
 
-    def previous_image_tag(self, current_td: str, repository_hint: str = "", depth: int = 25) -> tuple[str, str]:
+    def previous_image_tag(
+        self, current_td: str, repository_hint: str = "", depth: int = 25
+    ) -> tuple[str, str]:
         """The newest earlier revision of the family whose image differs from the current one."""
         family = self.task_definition(current_td)["family"]
         current_tag = image_tag(self.image_of(current_td, repository_hint))
@@ -70,9 +75,15 @@ class Ecs:
         ):
             arns += page["taskDefinitionArns"]
         current_rev = int(current_td.rsplit(":", 1)[1])
-        older = sorted((a for a in arns if a.rsplit("/", 1)[-1].split(":")[0] == family
-                        and int(a.rsplit(":", 1)[1]) < current_rev),
-                       key=lambda a: int(a.rsplit(":", 1)[1]), reverse=True)
+        older = sorted(
+            (
+                a
+                for a in arns
+                if a.rsplit("/", 1)[-1].split(":")[0] == family and int(a.rsplit(":", 1)[1]) < current_rev
+            ),
+            key=lambda a: int(a.rsplit(":", 1)[1]),
+            reverse=True,
+        )
         for arn in older[:depth]:
             tag = image_tag(self.image_of(arn, repository_hint))
             if tag != current_tag:

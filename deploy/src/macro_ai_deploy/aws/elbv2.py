@@ -58,9 +58,14 @@ class LoadBalancing:
             raise NotFound(f"target group {tg_arn} does not exist") from None
         states = Counter(d["TargetHealth"]["State"] for d in desc)
         reasons = tuple(
-            sorted({f"{d['Target']['Id']}: {d['TargetHealth'].get('Reason', '')} "
+            sorted(
+                {
+                    f"{d['Target']['Id']}: {d['TargetHealth'].get('Reason', '')} "
                     f"{d['TargetHealth'].get('Description', '')}".strip()
-                    for d in desc if d["TargetHealth"]["State"] == "unhealthy"})
+                    for d in desc
+                    if d["TargetHealth"]["State"] == "unhealthy"
+                }
+            )
         )
         return TargetHealth(tg_arn, dict(states), reasons)
 
@@ -87,7 +92,9 @@ class ListenerRouter:
 
     def set_weights(self, weights: Weights) -> None:
         listener = self.lb.client.describe_listeners(ListenerArns=[self.listener_arn])["Listeners"][0]
-        old = next((a for a in listener.get("DefaultActions", []) if a.get("Type") == "forward"), {})
+        old: dict[str, Any] = next(
+            (a for a in listener.get("DefaultActions", []) if a.get("Type") == "forward"), {}
+        )
         forward: dict[str, Any] = {
             "TargetGroups": [
                 {"TargetGroupArn": self.legacy_tg, "Weight": weights.legacy},

@@ -8,14 +8,23 @@ from macro_ai_deploy.rollout.model import GateReport, GateResult, Weights
 
 
 class AwsGates:
-    def __init__(self, alarms: Alarms, alarm_names: list[str], lb: LoadBalancing, legacy_tg: str, ecs_tg: str,
-                 min_healthy_tasks: int) -> None:
+    def __init__(
+        self,
+        alarms: Alarms,
+        alarm_names: list[str],
+        lb: LoadBalancing,
+        legacy_tg: str,
+        ecs_tg: str,
+        min_healthy_tasks: int,
+    ) -> None:
         self.alarms, self.alarm_names, self.lb = alarms, alarm_names, lb
         self.legacy_tg, self.ecs_tg, self.min_healthy_tasks = legacy_tg, ecs_tg, min_healthy_tasks
 
     def _alarms(self) -> GateResult:
         if not self.alarm_names:
-            return GateResult("alarms", False, "the stack exports no RolloutAlarmNames: refusing to fly blind")
+            return GateResult(
+                "alarms", False, "the stack exports no RolloutAlarmNames: refusing to fly blind"
+            )
         try:
             states = self.alarms.states(self.alarm_names)
         except Exception as exc:
@@ -39,8 +48,14 @@ class AwsGates:
         else:
             results.append(GateResult(f"{label} targets", True, h.summary()))
         if h.healthy < required:
-            results.append(GateResult(f"{label} healthy", False, f"{h.healthy} healthy, need {required}",
-                                      waitable=waitable_count))
+            results.append(
+                GateResult(
+                    f"{label} healthy",
+                    False,
+                    f"{h.healthy} healthy, need {required}",
+                    waitable=waitable_count,
+                )
+            )
         else:
             results.append(GateResult(f"{label} healthy", True, f"{h.healthy} healthy (need {required})"))
         return results

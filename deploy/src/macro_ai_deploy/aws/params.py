@@ -24,13 +24,17 @@ class ParameterStore:
             Path=prefix, Recursive=False, WithDecryption=True
         ):
             for p in page["Parameters"]:
-                short = p["Name"][len(prefix):]
+                short = p["Name"][len(prefix) :]
                 out[short] = StoredParam(short, p["Type"], p["Value"])
         return out
 
     def put(self, name: str, value: str, secure: bool, kms_key_id: str | None = None) -> None:
-        kwargs: dict[str, Any] = {"Name": name, "Value": value, "Overwrite": True,
-                                  "Type": "SecureString" if secure else "String"}
+        kwargs: dict[str, Any] = {
+            "Name": name,
+            "Value": value,
+            "Overwrite": True,
+            "Type": "SecureString" if secure else "String",
+        }
         if secure and kms_key_id:
             kwargs["KeyId"] = kms_key_id
         self.client.put_parameter(**kwargs)
@@ -51,13 +55,18 @@ class SecretStore:
         data = json.loads(raw or "{}")
         return {str(k): str(v) for k, v in data.items()}
 
-    def write_json(self, name: str, data: dict[str, str], exists: bool, kms_key_id: str | None = None) -> None:
+    def write_json(
+        self, name: str, data: dict[str, str], exists: bool, kms_key_id: str | None = None
+    ) -> None:
         body = json.dumps(data, sort_keys=True)
         if exists:
             self.client.put_secret_value(SecretId=name, SecretString=body)
         else:
-            kwargs: dict[str, Any] = {"Name": name, "SecretString": body,
-                                      "Tags": [{"Key": "project", "Value": "macro-ai"}]}
+            kwargs: dict[str, Any] = {
+                "Name": name,
+                "SecretString": body,
+                "Tags": [{"Key": "project", "Value": "macro-ai"}],
+            }
             if kms_key_id:
                 kwargs["KmsKeyId"] = kms_key_id
             self.client.create_secret(**kwargs)

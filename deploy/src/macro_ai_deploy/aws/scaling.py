@@ -31,16 +31,20 @@ class EcsCapacity:
         if target is not None and target["MinCapacity"] < min_tasks:
             self._original_min = int(target["MinCapacity"])
             self.aas.register_scalable_target(
-                ServiceNamespace="ecs", ResourceId=self.resource_id, ScalableDimension=DIMENSION,
-                MinCapacity=min_tasks, MaxCapacity=max(int(target["MaxCapacity"]), min_tasks),
+                ServiceNamespace="ecs",
+                ResourceId=self.resource_id,
+                ScalableDimension=DIMENSION,
+                MinCapacity=min_tasks,
+                MaxCapacity=max(int(target["MaxCapacity"]), min_tasks),
             )
             done.append(f"scaling minimum {self._original_min} -> {min_tasks}")
         svc = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0]
         if svc["desiredCount"] < min_tasks:
             self.ecs.update_service(cluster=self.cluster, service=self.service, desiredCount=min_tasks)
             done.append(f"desired count {svc['desiredCount']} -> {min_tasks}")
-        return ("scaled up ECS: " + ", ".join(done)) if done else \
-            f"ECS capacity already >= {min_tasks} task(s)"
+        return (
+            ("scaled up ECS: " + ", ".join(done)) if done else f"ECS capacity already >= {min_tasks} task(s)"
+        )
 
     def restore(self) -> str:
         if self._original_min is None:
@@ -49,8 +53,11 @@ class EcsCapacity:
         if target is None:
             return ""
         self.aas.register_scalable_target(
-            ServiceNamespace="ecs", ResourceId=self.resource_id, ScalableDimension=DIMENSION,
-            MinCapacity=self._original_min, MaxCapacity=int(target["MaxCapacity"]),
+            ServiceNamespace="ecs",
+            ResourceId=self.resource_id,
+            ScalableDimension=DIMENSION,
+            MinCapacity=self._original_min,
+            MaxCapacity=int(target["MaxCapacity"]),
         )
         msg = f"scaling minimum restored to {self._original_min} (the IaC value)"
         self._original_min = None

@@ -27,5 +27,5 @@ class Aws:
 
     def client(self, name: str) -> Any:
         if name not in self._clients:
-            self._clients[name] = self.session.client(name, config=_CONFIG)  # type: ignore[call-overload]
+            self._clients[name] = self.session.client(name, config=_CONFIG)
         return self._clients[name]

@@ -68,8 +68,9 @@ class Rollout:
         self._t0 = clock.now()
         self.state: State | None = None
 
-    def _emit(self, kind: str, message: str, weights: Weights | None = None,
-              report: GateReport | None = None) -> None:
+    def _emit(
+        self, kind: str, message: str, weights: Weights | None = None, report: GateReport | None = None
+    ) -> None:
         ev = Event(self.clock.now() - self._t0, kind, message, weights, report)
         self.events.append(ev)
         if self.on_event:
@@ -120,8 +121,11 @@ class Rollout:
         self.state = state
         try:
             while not isinstance(cmd, Finish):
-                if isinstance(cmd, SetWeights) and state.phase is Phase.ROLLING_BACK \
-                        and state.rollback_attempts == 1:
+                if (
+                    isinstance(cmd, SetWeights)
+                    and state.phase is Phase.ROLLING_BACK
+                    and state.rollback_attempts == 1
+                ):
                     self._emit("rollback", f"ROLLING BACK to 100 % legacy: {state.reason}")
                 obs = self._execute(cmd)
                 state, cmd = step(state, obs)
@@ -129,7 +133,9 @@ class Rollout:
         except KeyboardInterrupt:
             # hold: the live weights passed their gate; resume with `migrate start`, or `migrate abort`
             current = self._read_live() or (self.state.live if self.state else None)
-            msg = f"interrupted: traffic held at {current}; resume with `migrate start` or run `migrate abort`"
+            msg = (
+                f"interrupted: traffic held at {current}; resume with `migrate start` or run `migrate abort`"
+            )
             self._emit("hold", msg, current)
             self._restore_capacity()
             return Result(state.phase, current, msg, self.events, held=True)
@@ -162,8 +168,10 @@ class Rollout:
             result.writeback = f"DRIFT: could not write {result.final} back to the stack parameters: {exc}"
             result.writeback_failed = True
         else:
-            result.writeback = f"stack parameters LegacyWeight={result.final.legacy} " \
+            result.writeback = (
+                f"stack parameters LegacyWeight={result.final.legacy} "
                 f"EcsWeight={result.final.ecs}: in sync with the listener"
+            )
         self._emit("writeback", result.writeback, result.final)
 
 

@@ -17,17 +17,17 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 from macro_ai_deploy.rollout.model import GateReport, Plan, Weights
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     STEPPED = "stepped"  # follow the plan's steps
     PROMOTE = "promote"  # straight to 100 % (still gated, still baked)
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     CAPACITY = "capacity"  # asked for ECS capacity, next: gate before the first move
     GATING = "gating"  # checking gates before moving to `target`
     MOVING = "moving"  # weights for `target` are being set
@@ -195,8 +195,10 @@ def step(state: State, obs: Observation) -> tuple[State, Command]:
             # someone else moved traffic (e.g. `migrate abort`): never fight them
             s = replace(state, live=obs.live)
             return _finish(
-                s, Phase.STOPPED_EXTERNALLY, f"weights changed outside this run: expected {state.live}, "
-                f"found {obs.live}; stopped without touching traffic"
+                s,
+                Phase.STOPPED_EXTERNALLY,
+                f"weights changed outside this run: expected {state.live}, "
+                f"found {obs.live}; stopped without touching traffic",
             )
         if state.phase is Phase.GATING:
             assert state.target is not None

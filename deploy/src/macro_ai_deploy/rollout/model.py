@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 DEFAULT_STEPS: tuple[int, ...] = (0, 10, 25, 50, 100)
@@ -54,7 +55,7 @@ class Plan:
             raise ValueError("a plan needs at least one step")
         if any(not isinstance(x, int) or not 0 <= x <= 100 for x in s):
             raise ValueError(f"steps must be integers 0..100, got {s}")
-        if any(b <= a for a, b in zip(s, s[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(s)):
             raise ValueError(f"steps must be strictly increasing, got {s}")
         if s[-1] != 100:
             raise ValueError(f"the last step must be 100, got {s[-1]}")
