@@ -37,7 +37,8 @@ test: lint
 	$(RUN) pytest
 
 bench: .venv/.synced
-	$(RUN) python bench/run.py
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(RUN) python bench/run.py $(BENCH)
 
 clean-data:
 	rm -rf .data

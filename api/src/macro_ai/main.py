@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI
-from starlette.middleware.cors import CORSMiddleware
+from fastapi import FastAPI
 
 from macro_ai import __version__
 from macro_ai.config.live import LiveSettings
@@ -20,7 +19,9 @@ from macro_ai.health.service import HealthService
 from macro_ai.lifecycle import Lifecycle
 from macro_ai.openapi import build_openapi
 from macro_ai.system.router import router as system_router
+from macro_ai.web.access_log import AccessLog
 from macro_ai.web.api_key import ApiKeyMiddleware
+from macro_ai.web.cors import OriginGatedCors
 from macro_ai.web.metrics import MetricsRecorder
 from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddleware, RedisStore, limits_from
 from macro_ai.web.request_context import RequestContextMiddleware
@@ -74,10 +75,9 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     app.state.metrics = metrics
     app.state.health = HealthService(engine, lifecycle, live, set(HEAD_REVISIONS))
 
-    api = APIRouter(prefix="/api")
-    api.include_router(health_router)
-    api.include_router(system_router)
-    app.include_router(api)
+    # Flat, not nested routers: FastAPI matches nested routers lazily, at a cost on every request.
+    for router in (health_router, system_router):
+        app.include_router(router, prefix="/api")
     install_error_handlers(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
 
@@ -87,7 +87,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     )
     app.add_middleware(RateLimitMiddleware, limits=limits_from(settings), store=_rate_limit_store(settings))
     app.add_middleware(
-        CORSMiddleware,
+        OriginGatedCors,
         allow_origins=settings.cors_allowed_origins,
         allow_origin_regex=settings.preview_origin_pattern,
         allow_credentials=True,
@@ -100,6 +100,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
         RequestContextMiddleware,
         lifecycle=lifecycle,
         metrics=metrics,
+        access_log=AccessLog(enabled=settings.log_level in {"debug", "info"}),
         trusted_proxy_hops=settings.trusted_proxy_hops,
     )
     return app

@@ -14,11 +14,10 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from macro_ai.lifecycle import Lifecycle
+from macro_ai.web.access_log import AccessLog
 from macro_ai.web.client_ip import client_ip
 from macro_ai.web.metrics import MetricsRecorder
 from macro_ai.web.security_headers import NO_STORE, security_headers
-
-log = structlog.get_logger("macro_ai.request")
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _TRACE_ROOT = re.compile(r"Root=([A-Za-z0-9-]{1,64})")
@@ -52,9 +51,16 @@ def route_template(scope: Scope) -> str:
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, lifecycle: Lifecycle, metrics: MetricsRecorder, trusted_proxy_hops: int
+        self,
+        app: ASGIApp,
+        *,
+        lifecycle: Lifecycle,
+        metrics: MetricsRecorder,
+        access_log: AccessLog,
+        trusted_proxy_hops: int,
     ) -> None:
         self.app = app
+        self.access_log = access_log
         self.lifecycle = lifecycle
         self.metrics = metrics
         self.trusted_proxy_hops = trusted_proxy_hops
@@ -93,11 +99,4 @@ class RequestContextMiddleware:
             self.lifecycle.request_finished()
             millis = (time.perf_counter() - started) * 1000
             self.metrics.record(f"{scope['method']} {route_template(scope)}", status, millis)
-            log.info(
-                "request",
-                method=scope["method"],
-                path=path,
-                status=status,
-                duration_ms=round(millis, 2),
-                client_ip=ip,
-            )
+            self.access_log.write(request_id, scope["method"], path, status, millis, ip)

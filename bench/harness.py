@@ -1,0 +1,111 @@
+"""Shared pieces of the benchmarks: a PostgreSQL, the server as a child process, wrk, timings."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from macro_ai.db import migrate
+from macro_ai_devstack.postgres import LocalPostgres
+from macro_ai_devstack.testing import base_environment, free_port
+
+API_KEY = "bench-api-key-" + "b" * 32
+UNLIMITED = {f"{prefix}RATE_LIMIT_MAX_REQUESTS": "100000000" for prefix in ("", "AUTH_", "API_")}
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="macro-ai-bench-pg-"))
+    postgres = LocalPostgres(folder / "data", free_port())
+    postgres.start()
+    try:
+        migrate.upgrade(postgres.url)
+        yield postgres.url
+    finally:
+        postgres.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def service_environment(database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **base_environment(),
+        "APP_ENV": "test",
+        "API_KEY": API_KEY,
+        "COOKIE_ENCRYPTION_KEY": "cd" * 32,
+        "AWS_COGNITO_USER_POOL_ID": "us-east-1_" + "0" * 32,
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "bench",
+        "AWS_COGNITO_USER_POOL_SECRET_KEY": "bench-secret",
+        "RELATIONAL_DATABASE_URL": database_url,
+        "LOG_LEVEL": "info",  # request logging on, as in production
+        **UNLIMITED,
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def server(command: Sequence[str], environment: dict[str, str], port: int, ready_path: str) -> Iterator[str]:
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        list(command), env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(url + ready_path, process, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float, interval: float = 0.005) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return time.monotonic() - started
+        time.sleep(interval)
+    raise TimeoutError(url)
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _millis(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, headers: dict[str, str] | None = None, seconds: int = 10, connections: int = 32) -> Load:
+    arguments = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        arguments += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*arguments, url], check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"non-2xx responses under load:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _millis(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _millis(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    return Load(rps, p50, p99)
+
+
+def macro_ai() -> str:
+    return str(Path(sys.executable).with_name("macro-ai"))
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
