@@ -113,3 +113,21 @@ def test_profile_type_is_frozen() -> None:
     with pytest.raises(AttributeError):
         PROFILES["hobby"].cpu = 4096  # type: ignore[misc]
     assert Profile.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_context_overrides_domain_and_zone(contract: ServiceContract) -> None:
+    from macro_ai_infra.profiles import with_overrides
+
+    hobby = PROFILES["hobby"]
+    assert with_overrides(hobby, {}) is hobby
+    moved = with_overrides(hobby, {"domain_name": "example.org", "hosted_zone_id": "Z123"})
+    assert (moved.domain_name, moved.hosted_zone_id, moved.api_host()) == (
+        "example.org",
+        "Z123",
+        "api-dev.example.org",
+    )
+    env = plain_environment(
+        moved, contract, app_env="x", region="r", cors_allowed_origins=moved.cors_allowed_origins
+    )
+    assert env["CORS_ALLOWED_ORIGINS"] == "https://dev.example.org"
+    assert env["COOKIE_DOMAIN"] == "example.org"

@@ -127,7 +127,7 @@ class Profile:
     domain_name: str
     hosted_zone_id: str
     api_host_prefix: str  # api -> api.<domain>
-    cors_allowed_origins: tuple[str, ...]
+    cors_allowed_origins: tuple[str, ...]  # "{domain}" is replaced by domain_name
     # network
     vpc_cidr: str
     nat_gateways: int  # 0 = tasks in public subnets (no inbound except from the ALB)
@@ -207,7 +207,7 @@ HOBBY = Profile(
     domain_name=_COMMON_DOMAIN,
     hosted_zone_id=_COMMON_ZONE,
     api_host_prefix="api-dev",
-    cors_allowed_origins=(f"https://dev.{_COMMON_DOMAIN}",),
+    cors_allowed_origins=("https://dev.{domain}",),
     vpc_cidr="10.20.0.0/16",
     nat_gateways=0,
     vpc_endpoints=False,
@@ -244,7 +244,7 @@ STAGING = Profile(
     domain_name=_COMMON_DOMAIN,
     hosted_zone_id=_COMMON_ZONE,
     api_host_prefix="api-staging",
-    cors_allowed_origins=(f"https://staging.{_COMMON_DOMAIN}",),
+    cors_allowed_origins=("https://staging.{domain}",),
     vpc_cidr="10.30.0.0/16",
     nat_gateways=1,
     vpc_endpoints=True,
@@ -283,7 +283,7 @@ PRODUCTION = Profile(
     domain_name=_COMMON_DOMAIN,
     hosted_zone_id=_COMMON_ZONE,
     api_host_prefix="api",
-    cors_allowed_origins=(f"https://{_COMMON_DOMAIN}", f"https://www.{_COMMON_DOMAIN}"),
+    cors_allowed_origins=("https://{domain}", "https://www.{domain}"),
     vpc_cidr="10.40.0.0/16",
     nat_gateways=2,
     vpc_endpoints=True,

@@ -60,7 +60,7 @@ def plain_environment(
         "LOG_LEVEL": profile.log_level,
         "COOKIE_DOMAIN": profile.domain_name,
         "CUSTOM_DOMAIN_NAME": profile.domain_name,
-        "CORS_ALLOWED_ORIGINS": ",".join(cors_allowed_origins),
+        "CORS_ALLOWED_ORIGINS": ",".join(o.format(domain=profile.domain_name) for o in cors_allowed_origins),
         "TRUSTED_PROXY_HOPS": "1",
         "AWS_COGNITO_REGION": region,
         "AWS_COGNITO_REFRESH_TOKEN_EXPIRY": str(profile.refresh_token_expiry_days),
