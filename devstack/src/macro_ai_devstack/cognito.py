@@ -8,12 +8,14 @@ itself, so this must never serve a deployed environment.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 import boto3
 from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,14 @@ def start_emulator(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
     return server
 
 
-def create_pool(endpoint_url: str, region: str = REGION) -> CognitoPool:
+def create_pool(endpoint_url: str, region: str = REGION, client_secret: str | None = None) -> CognitoPool:
+    """A user pool and an app client with a secret.
+
+    ``client_secret`` pins the app client's secret, so that a configuration written in advance (the
+    compose stack's env file) matches the emulator; only possible when the emulator runs in this
+    process. Pool and client ids are deterministic when ``MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY``
+    and ``MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY`` are ``HASH``.
+    """
     client = boto3.client(
         "cognito-idp",
         endpoint_url=endpoint_url,
@@ -80,4 +89,21 @@ def create_pool(endpoint_url: str, region: str = REGION) -> CognitoPool:
         GenerateSecret=True,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]
-    return CognitoPool(endpoint_url, region, pool["Id"], app_client["ClientId"], app_client["ClientSecret"])
+    secret = app_client["ClientSecret"]
+    if client_secret is not None:
+        _pin_client_secret(region, pool["Id"], app_client["ClientId"], client_secret)
+        secret = client_secret
+    return CognitoPool(endpoint_url, region, pool["Id"], app_client["ClientId"], secret)
+
+
+def _pin_client_secret(region: str, pool_id: str, client_id: str, secret: str) -> None:
+    from moto.cognitoidp.models import cognitoidp_backends  # noqa: PLC0415 - in-process emulator only
+
+    backend = cognitoidp_backends[ACCOUNT_ID][region]
+    backend.user_pools[pool_id].clients[client_id].secret = secret
+
+
+def deterministic_ids() -> None:
+    """Same pool and client ids on every start (moto derives them from the pool's settings)."""
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY", "HASH")
