@@ -97,7 +97,7 @@ def create_pool(endpoint_url: str, region: str = REGION, client_secret: str | No
 
 
 def _pin_client_secret(region: str, pool_id: str, client_id: str, secret: str) -> None:
-    from moto.cognitoidp.models import cognitoidp_backends  # noqa: PLC0415 - in-process emulator only
+    from moto.cognitoidp.models import cognitoidp_backends
 
     backend = cognitoidp_backends[ACCOUNT_ID][region]
     backend.user_pools[pool_id].clients[client_id].secret = secret
