@@ -131,3 +131,65 @@ def test_plan_shows_steps_and_position(world, cli):
     bad = cli("migrate", "plan", "hobby", "--steps", "0,50,40")
     assert bad.exit_code == 2
     assert "strictly increasing" in bad.stderr
+
+
+def test_interrupt_holds_traffic_and_resume_picks_up(world, cli, clock):
+    def ctrl_c(t):
+        if world.listener_weights()["ecs"] == 25:
+            raise KeyboardInterrupt
+
+    clock.hooks.append(ctrl_c)
+    r = cli("migrate", "start", "hobby", "--bake", "30s", "--interval", "10s")
+    assert r.exit_code == 22, r.all_output
+    assert "MIGRATION HELD" in r.stdout
+    assert "legacy 75% / ecs 25%" in r.stdout
+    assert world.listener_weights() == {"legacy": 75, "ecs": 25}  # held, not reverted
+    assert world.stack_params()["EcsWeight"] == "0"  # not written back: the run did not end
+    clock.hooks.clear()
+    r = cli("migrate", "start", "hobby", "--bake", "30s", "--interval", "10s")
+    assert r.exit_code == 0, r.all_output
+    assert world.listener_weights() == {"legacy": 0, "ecs": 100}
+    assert world.stack_params()["EcsWeight"] == "100"
+
+
+def test_a_real_process_terminated_mid_bake_holds_and_reports(world):
+    """CI cancels the job (SIGTERM) while the first step bakes: traffic stays at the gated 10 %, exit 22."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "macro_ai_deploy.cli",
+            "migrate",
+            "start",
+            "hobby",
+            "--bake",
+            "60s",
+            "--interval",
+            "0.2s",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while world.listener_weights()["ecs"] != 10:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the rollout never reached 10 %"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 22, out + err
+    assert "MIGRATION HELD" in out
+    assert world.listener_weights() == {"legacy": 90, "ecs": 10}
+    assert world.stack_params()["EcsWeight"] == "0"

@@ -5,10 +5,12 @@ Exit codes: see macro_ai_deploy.exitcodes and docs/deploy.md.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -332,10 +334,7 @@ def status(ctx: typer.Context, env: EnvArg) -> None:
     rt = _rt(ctx)
     e = _env(env)
     info = rt.stacks().describe(e.stack_name)
-    console.print(
-        f"[bold]{e.name}[/] stack {info.stack_name if hasattr(info, 'stack_name') else info.name}: "
-        f"{info.status}"
-    )
+    console.print(f"[bold]{e.name}[/] stack {info.name}: {info.status}")
     params = ", ".join(
         f"{k}={v}"
         for k, v in sorted(info.parameters.items())
@@ -534,6 +533,24 @@ def _report(result: Result, verb: str) -> None:
         raise typer.Exit(int(code))
 
 
+@contextlib.contextmanager
+def _sigterm_holds() -> Iterator[None]:
+    """A cancelled CI job (SIGTERM) holds traffic like Ctrl-C does and says so, instead of dying silently."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run_rollout(ctx: typer.Context, env: str, plan: Plan | None, mode: Mode, **plan_args: Any) -> None:
     rt = _rt(ctx)
     e = _env(env)
@@ -555,7 +572,9 @@ def _run_rollout(ctx: typer.Context, env: str, plan: Plan | None, mode: Mode, **
         mode=mode,
         on_event=lambda ev: console.print(event_line(ev)),
     )
-    _report(rollout.run(), "migration")
+    with _sigterm_holds():
+        result = rollout.run()
+    _report(result, "migration")
 
 
 @migrate_app.command("plan")

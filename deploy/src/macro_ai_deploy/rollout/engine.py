@@ -39,7 +39,7 @@ class Event:
 
 @dataclass
 class Result:
-    phase: Phase  # terminal phase, or None-like HELD expressed by `held`
+    phase: Phase  # the terminal phase (or the phase at the moment of an interrupt, see `held`)
     final: Weights | None
     reason: str
     events: list[Event] = field(default_factory=list)
