@@ -390,3 +390,51 @@ def test_an_older_draining_deployment_is_not_mistaken_for_the_new_one(sc):
     assert r.exit_code == 0, r.stdout + r.stderr
     assert "waiting for CloudFormation to update the service" in r.stdout
     assert "macro-ai-api-hobby:8 is steady" in r.stdout
+
+
+def test_same_tag_again_only_verifies_that_the_service_is_steady(sc):
+    cfn, ecs, ecr = sc.stubs["cloudformation"], sc.stubs["ecs"], sc.stubs["ecr"]
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK})
+    ecr.add_response("describe_images", {"imageDetails": [{"imageDigest": "sha256:" + "a" * 64}]}, None)
+    steady = [dep("cur", NEW, "PRIMARY", "COMPLETED", running=2)]
+    ecs.add_response("describe_services", services(steady), None)
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK})
+    cfn.add_client_error("update_stack", "ValidationError", "No updates are to be performed.")
+    sc.poll(steady, "UPDATE_COMPLETE", targets(1, unhealthy=1))  # not healthy yet: keep watching
+    sc.poll(steady, "UPDATE_COMPLETE", targets(2))
+    r = sc.run()
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "ImageTag is already new" in r.stdout
+    assert "DEPLOY SUCCEEDED" in r.stdout
+
+
+def test_live_view_renders_a_snapshot():
+    from io import StringIO
+
+    from macro_ai_deploy.aws.cfn import StackInfo
+    from macro_ai_deploy.aws.elbv2 import TargetHealth
+    from macro_ai_deploy.views import snapshot_view
+    from macro_ai_deploy.watch import Snapshot
+    from rich.console import Console
+
+    snap = Snapshot(
+        services(
+            [dep("new", NEW, "PRIMARY", "IN_PROGRESS", running=1, pending=1, failed=2)],
+            events=("(service api) has started 1 tasks.",),
+        )["services"][0],
+        StackInfo(STACK, "UPDATE_IN_PROGRESS"),
+        TargetHealth(TG, {"healthy": 1, "initial": 1}),
+    )
+    buf = StringIO()
+    Console(file=buf, force_terminal=True, width=140).print(snapshot_view(snap, "rolling", 12.0))
+    text = buf.getvalue()
+    for needle in (
+        "ecs-svc/new",
+        "macro-ai-api-hobby:8",
+        "IN_PROGRESS",
+        "1 healthy, 1 initial",
+        "has started 1 tasks",
+        "UPDATE_IN_PROGRESS",
+        "rolling",
+    ):
+        assert needle in text
