@@ -24,10 +24,9 @@ class Recorder:
 def test_cdk_command_names_stack_tag_context_and_image():
     argv = cdk_deploy_command(42, "abc123", NOW + timedelta(hours=24))
     assert argv[:4] == ["npx", "cdk", "deploy", "MacroAiPreviewStack-pr-42"]
-    assert "preview=pr-42" in argv
+    assert argv[argv.index("--context") + 1] == "pr=42"  # what infra/app.py reads
+    assert "expires_at=2026-11-30T12:00:00Z" in argv
     assert "MacroAiPreviewStack-pr-42:ImageTag=abc123" in argv
-    assert "macro-ai:expires-at=2026-11-30T12:00:00Z" in argv
-    assert "macro-ai:preview=pr-42" in argv
     assert argv[argv.index("--require-approval") + 1] == "never"
 
 
@@ -38,7 +37,7 @@ def test_preview_up_runs_the_visible_command(cli, make_world, aws_client):
     assert dry.exit_code == 0
     assert rec.calls == []
     assert "$ (cd infra) npx cdk deploy MacroAiPreviewStack-pr-7" in dry.stdout
-    assert "macro-ai:expires-at=2026-11-29T14:00:00Z" in dry.stdout
+    assert "--context pr=7 --context expires_at=2026-11-29T14:00:00Z" in dry.stdout
     make_world(env="pr-7", stack="MacroAiPreviewStack-pr-7")  # what cdk deploy would have created
     r = cli("preview", "up", "7", "--image-tag", "abc", "--app-dir", "infra", "--cdk", "cdk")
     assert r.exit_code == 0, r.all_output

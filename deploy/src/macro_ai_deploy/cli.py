@@ -724,10 +724,10 @@ def preview_up(
     ctx: typer.Context,
     pr: Annotated[int, typer.Argument(help="Pull request number.")],
     image_tag_: Annotated[str, typer.Option("--image-tag", help="Image tag in ECR.")],
-    ttl: Annotated[str, typer.Option(help="Tagged as macro-ai:expires-at; `reap` deletes after.")] = "24h",
+    ttl: Annotated[str, typer.Option(help="-> macro-ai:expires-at tag (CDK context expires_at).")] = "24h",
     app_dir: Annotated[Path, typer.Option(help="Directory of the CDK app (cdk.json).")] = Path("infra"),
     cdk: Annotated[str, typer.Option(help="The CDK CLI command.")] = "npx cdk",
-    context_key: Annotated[str, typer.Option(help="CDK context key that selects the preview.")] = "preview",
+    context_key: Annotated[str, typer.Option(help="CDK context key that selects the preview.")] = "pr",
     dry_run: Annotated[bool, typer.Option(help="Only print the command.")] = False,
 ) -> None:
     """Create or update the preview stack MacroAiPreviewStack-pr-<n> through the CDK CLI."""

@@ -30,8 +30,9 @@ def cdk_deploy_command(
     image_tag: str,
     expires_at: datetime,
     cdk: Sequence[str] = ("npx", "cdk"),
-    context_key: str = "preview",
+    context_key: str = "pr",
 ) -> list[str]:
+    """The CDK app (infra/app.py) adds the preview stack for `-c pr=<n>` and tags it with `-c expires_at`."""
     env = preview(pr)
     return [
         *cdk,
@@ -40,13 +41,11 @@ def cdk_deploy_command(
         "--require-approval",
         "never",
         "--context",
-        f"{context_key}={env.name}",
+        f"{context_key}={env.pr}",
+        "--context",
+        f"expires_at={iso(expires_at)}",
         "--parameters",
         f"{env.stack_name}:ImageTag={image_tag}",
-        "--tags",
-        f"{PREVIEW_TAG}={env.name}",
-        "--tags",
-        f"{EXPIRES_TAG}={iso(expires_at)}",
         "--outputs-file",
         f"cdk-outputs-{env.name}.json",
     ]
