@@ -124,7 +124,7 @@ def test_alarm_topic_encrypted_and_tls_only(synth: Synth, stack: str) -> None:
 @pytest.mark.parametrize(
     ("stack", "amount", "cost_center"),
     [
-        ("MacroAiHobbyStack", 60, "macro-ai-development"),
+        ("MacroAiHobbyStack", PROFILES["hobby"].budget_monthly_usd, "macro-ai-development"),
         ("MacroAiProductionStack", 500, "macro-ai-production"),
         (SHARED_STACK, 100, "macro-ai-preview"),
     ],
