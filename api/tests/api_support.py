@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from macro_ai.config.settings import Settings, load_settings
 from macro_ai_devstack.testing import base_environment
 
 API_KEY = "test-api-key-" + "k" * 32
+GENEROUS_LIMITS = {f"{prefix}RATE_LIMIT_MAX_REQUESTS": "1000000" for prefix in ("", "AUTH_", "API_")}
 COOKIE_KEY = "ab" * 32
 
 
@@ -51,3 +55,42 @@ def settings_for(environment: dict[str, str]) -> Settings:
         key.lower(): value for key, value in environment.items() if key.lower() in Settings.model_fields
     }
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+
+
+async def signed_in(
+    client: httpx.AsyncClient, email: str | None = None, password: str = "Correct-Horse-9"
+) -> dict[str, Any]:
+    """Register, confirm and log in a new user through the API; the login response body."""
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    body = {"email": email, "password": password, "confirmPassword": password}
+    assert (await client.post("/api/auth/register", json=body)).status_code == 201
+    confirmed = await client.post("/api/auth/confirm-registration", json={"email": email, "code": "012345"})
+    assert confirmed.status_code == 200
+    login = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.text
+    result: dict[str, Any] = {**login.json(), "email": email, "password": password}
+    return result
+
+
+def bearer(session: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session['tokens']['accessToken']}"}
+
+
+def emulator_signing_key() -> Any:
+    """The private key moto signs its tokens with (shipped inside moto: public knowledge)."""
+    import gzip
+    import json
+    from importlib.resources import files
+
+    import jwt
+
+    raw = (files("moto.cognitoidp") / "resources" / "jwks-private.json.gz").read_bytes()
+    return jwt.PyJWK(json.loads(gzip.decompress(raw))).key
+
+
+def forge_token(claims: dict[str, Any], key: Any = None, kid: str = "dummy") -> str:
+    import jwt
+
+    return jwt.encode(
+        claims, key if key is not None else emulator_signing_key(), algorithm="RS256", headers={"kid": kid}
+    )

@@ -10,9 +10,17 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from api_support import postgres_folder, service_environment, settings_from
+from api_support import (
+    API_KEY,
+    GENEROUS_LIMITS,
+    postgres_folder,
+    service_environment,
+    settings_for,
+    settings_from,
+)
 from fastapi import FastAPI
 from macro_ai.main import create_app
+from macro_ai_devstack.cognito import CognitoPool, create_pool
 from macro_ai_devstack.postgres import LocalPostgres
 from macro_ai_devstack.testing import free_port
 from moto.server import ThreadedMotoServer
@@ -104,3 +112,26 @@ def aws_env(aws_emulator: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 @pytest.fixture
 def tmp_log(tmp_path: Path) -> Path:
     return tmp_path / "server.log"
+
+
+@pytest.fixture(scope="session")
+def cognito_pool(aws_emulator: str) -> CognitoPool:
+    """A user pool and app client (with secret) in the emulator, shared by the session."""
+    return create_pool(aws_emulator)
+
+
+@pytest.fixture
+def auth_env(migrated_database: str, cognito_pool: CognitoPool, aws_env: dict[str, str]) -> dict[str, str]:
+    """A full configuration against the emulator; AWS credentials are in this process's env too."""
+    return service_environment(migrated_database, **cognito_pool.environment(), **aws_env, **GENEROUS_LIMITS)
+
+
+@pytest.fixture
+async def auth_client(auth_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings_for(auth_env))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        client.headers["X-API-KEY"] = API_KEY
+        yield client
+    await app.state.engine.dispose()

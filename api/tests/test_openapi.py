@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from api_support import API_KEY, service_environment, settings_for
+from api_support import API_KEY, GENEROUS_LIMITS, service_environment, settings_for
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from macro_ai.main import create_app
-
-GENEROUS_LIMITS = {f"{p}RATE_LIMIT_MAX_REQUESTS": "1000000" for p in ("", "AUTH_", "API_")}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from macro_ai import __version__
+from macro_ai.ai.provider import build_provider
+from macro_ai.auth.cognito import CognitoClient
+from macro_ai.auth.router import router as auth_router
+from macro_ai.auth.tokens import TokenVerifier
+from macro_ai.chats.router import router as chats_router
 from macro_ai.config.live import LiveSettings
 from macro_ai.config.settings import Settings
 from macro_ai.db.engine import create_engine, session_factory
@@ -19,6 +24,7 @@ from macro_ai.health.service import HealthService
 from macro_ai.lifecycle import Lifecycle
 from macro_ai.openapi import build_openapi
 from macro_ai.system.router import router as system_router
+from macro_ai.users.router import router as users_router
 from macro_ai.web.access_log import AccessLog
 from macro_ai.web.api_key import ApiKeyMiddleware
 from macro_ai.web.cors import OriginGatedCors
@@ -74,9 +80,12 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     app.state.sessions = session_factory(engine)
     app.state.metrics = metrics
     app.state.health = HealthService(engine, lifecycle, live, set(HEAD_REVISIONS))
+    app.state.cognito = CognitoClient(live)
+    app.state.tokens = TokenVerifier(live)
+    app.state.provider = build_provider(live)
 
     # Flat, not nested routers: FastAPI matches nested routers lazily, at a cost on every request.
-    for router in (health_router, system_router):
+    for router in (health_router, auth_router, users_router, chats_router, system_router):
         app.include_router(router, prefix="/api")
     install_error_handlers(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -56,6 +56,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            if "422" in responses:  # our validation errors use the one error shape, not FastAPI's
+                responses["422"] = _error("Request validation failed (details by field path)")
             if path.startswith(EXEMPT_PREFIXES):
                 continue
             user_security = operation.get("security") or [{}]
@@ -67,5 +69,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     "Rate limit exceeded", {**rate_headers, "Retry-After": {"schema": {"type": "integer"}}}
                 ),
             )
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
     app.openapi_schema = document
     return document

@@ -71,7 +71,8 @@ def create_pool(endpoint_url: str, region: str = REGION, client_secret: str | No
     )
     pool = client.create_user_pool(
         PoolName="macro-ai-local",
-        UsernameAttributes=["email"],
+        # The username is the email itself. (With UsernameAttributes=["email"] moto checks the
+        # refresh secret hash against the email while real Cognito wants the token's username.)
         AutoVerifiedAttributes=["email"],
         Policies={
             "PasswordPolicy": {

@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_timeout_seconds: float = Field(default=60, gt=0, le=600)
+    offline_provider_delay_ms: int = Field(default=20, ge=0, le=5000)
 
     # -- rate limits (per client IP)
     rate_limit_max_requests: int = Field(default=100, ge=1)

@@ -1,0 +1,37 @@
+"""The provider interface the chat service streams from, and the choice made by configuration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from macro_ai.config.live import LiveSettings
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str  # user | assistant | system
+    content: str
+
+
+class ChatProvider(Protocol):
+    name: str
+
+    @property
+    def model(self) -> str: ...
+
+    def stream(self, turns: Sequence[ChatTurn]) -> AsyncIterator[str]:
+        """Text chunks of the reply, as the model produces them."""
+        ...
+
+
+def build_provider(live: LiveSettings) -> ChatProvider:
+    settings = live.current
+    if settings.ai_provider == "openai":
+        from macro_ai.ai.openai_compatible import OpenAICompatibleProvider
+
+        return OpenAICompatibleProvider(live)
+    from macro_ai.ai.offline import OfflineProvider
+
+    return OfflineProvider(settings.offline_provider_delay_ms / 1000)

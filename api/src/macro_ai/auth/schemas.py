@@ -1,0 +1,96 @@
+import re
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from macro_ai.health.schemas import CamelModel
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 320 or not _EMAIL.fullmatch(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+# A string of digits: leading zeros matter (the old service took a number and lost them).
+Code = Annotated[str, Field(pattern=r"^[0-9]{4,10}$", examples=["012345"])]
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RegisterRequest(StrictBody):
+    email: Email
+    password: Password
+    confirm_password: Password = Field(alias="confirmPassword")
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> "RegisterRequest":
+        if self.password != self.confirm_password:
+            raise ValueError("password and confirmPassword do not match")
+        return self
+
+
+class ConfirmRegistrationRequest(StrictBody):
+    email: Email
+    code: Code
+
+
+class EmailRequest(StrictBody):
+    email: Email
+
+
+class LoginRequest(StrictBody):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class ConfirmForgotPasswordRequest(StrictBody):
+    email: Email
+    code: Code
+    new_password: Password = Field(alias="newPassword")
+    confirm_password: Password = Field(alias="confirmPassword")
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> "ConfirmForgotPasswordRequest":
+        if self.new_password != self.confirm_password:
+            raise ValueError("newPassword and confirmPassword do not match")
+        return self
+
+
+class Message(CamelModel):
+    message: str
+
+
+class RegisteredUser(CamelModel):
+    id: uuid.UUID
+    email: str
+
+
+class RegisterResponse(CamelModel):
+    message: str
+    user: RegisteredUser
+
+
+class TokenSet(CamelModel):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class LoginResponse(CamelModel):
+    message: str
+    tokens: TokenSet
+
+
+class AuthUser(CamelModel):
+    id: uuid.UUID
+    email: str
+    email_verified: bool

@@ -1,0 +1,107 @@
+"""Local verification of Cognito access tokens: no call to Cognito per request.
+
+The pool's signing keys (JWKS) are fetched once and cached; an unknown key id triggers one refetch
+(Cognito rotates keys), at most every ``REFETCH_INTERVAL`` seconds so that tokens with random key
+ids cannot make us hammer the JWKS endpoint. Issuer and JWKS URL are configured separately because
+an emulator serves the keys from its own address while signing with the AWS issuer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+from macro_ai.config.live import LiveSettings
+from macro_ai.errors import UnauthorizedError
+
+REFETCH_INTERVAL = 30.0
+LEEWAY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user, as the access token says."""
+
+    user_id: str  # the Cognito sub
+    username: str
+    access_token: str
+    expires_at: int
+
+
+class JwksCache:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> jwt.PyJWK | None:
+        if kid in self._keys:
+            return self._keys[kid]
+        async with self._lock:
+            if kid not in self._keys and time.monotonic() - self._fetched_at >= REFETCH_INTERVAL:
+                await self._fetch()
+        return self._keys.get(kid)
+
+    async def _fetch(self) -> None:
+        self._fetched_at = time.monotonic()
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(self.url)
+                response.raise_for_status()
+                document = response.json()
+        except (httpx.HTTPError, ValueError):
+            return  # keep what we had; tokens with unknown keys are refused meanwhile
+        keys = {}
+        for entry in document.get("keys", []):
+            try:
+                keys[entry["kid"]] = jwt.PyJWK(entry)
+            except (KeyError, jwt.PyJWKError):
+                continue
+        if keys:
+            self._keys = keys
+
+
+class TokenVerifier:
+    def __init__(self, live: LiveSettings) -> None:
+        self.live = live
+        self.jwks = JwksCache(live.current.cognito_jwks_url)
+
+    async def verify_access_token(self, token: str) -> Principal:
+        settings = self.live.current
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise UnauthorizedError("Invalid access token") from None
+        kid = header.get("kid")
+        key = await self.jwks.key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnauthorizedError("Invalid access token")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=["RS256"],
+                issuer=settings.cognito_issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthorizedError("Access token expired") from None
+        except jwt.PyJWTError:
+            raise UnauthorizedError("Invalid access token") from None
+        if claims.get("token_use") != "access":
+            raise UnauthorizedError("Invalid access token")
+        if claims.get("client_id") != settings.aws_cognito_user_pool_client_id:
+            raise UnauthorizedError("Invalid access token")
+        return Principal(
+            user_id=str(claims["sub"]),
+            username=str(claims.get("username") or claims["sub"]),
+            access_token=token,
+            expires_at=int(claims["exp"]),
+        )
