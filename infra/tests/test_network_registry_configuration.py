@@ -132,6 +132,9 @@ def test_rds_only_where_the_profile_asks(synth: Synth) -> None:
     assert db["PubliclyAccessible"] is False
     assert db["DeletionProtection"] is True
     assert db["BackupRetentionPeriod"] >= 7
+    subnets = synth.one("MacroAiStagingStack", "AWS::RDS::DBSubnetGroup")["SubnetIds"]
+    assert len(subnets) == 2
+    assert all("private" in s["Ref"] for s in subnets)
 
 
 def test_database_reachable_only_from_tasks_and_legacy(synth: Synth) -> None:

@@ -114,18 +114,22 @@ class Configuration(Construct):
 
         self.setting_parameters: dict[str, ssm.StringParameter] = {}
         for name, value in (settings or {}).items():
+            if not value:
+                continue  # SSM rejects empty strings: an absent parameter means "unset" (the app default)
             self.setting_parameters[name] = ssm.StringParameter(
                 self,
                 f"Setting{name.title().replace('_', '')}",
                 parameter_name=f"{self.prefix}{name}",
-                # SSM rejects empty strings; "-" is documented to mean "unset" for the run-time reader.
-                string_value=value or "-",
+                string_value=value,
                 description=f"{contract.service} {name} ({profile.environment}); managed by CDK",
                 tier=ssm.ParameterTier.STANDARD,
             )
 
         self.operator_parameters: dict[str, ssm.IStringParameter] = operator_parameters(self, self.prefix)
         # What ECS injects from Parameter Store: operator-owned items and secret-looking setting names.
+        missing = [n for n in split_settings(settings or {})[1] if n not in self.setting_parameters]
+        if missing:
+            raise ValueError(f"settings with secret-looking names need a value to inject: {missing}")
         self.injected_parameters: dict[str, ssm.IStringParameter] = {
             **self.operator_parameters,
             **{name: self.setting_parameters[name] for name in split_settings(settings or {})[1]},
@@ -188,9 +192,9 @@ class Database(Construct):
             self,
             "SubnetGroup",
             db_subnet_group_description=f"macro-ai {profile.environment} database subnets",
-            subnet_ids=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnet_ids
-            if subnets.subnet_type == ec2.SubnetType.PRIVATE_WITH_EGRESS
-            else vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnet_ids,
+            subnet_ids=vpc.select_subnets(
+                subnet_type=subnets.subnet_type, subnets=subnets.subnets
+            ).subnet_ids,
         )
         self.instance = rds.CfnDBInstance(
             self,

@@ -61,8 +61,8 @@ def legacy_user_data(
         "Wants=network-online.target",
         "[Service]",
         "Type=simple",
-        "PermissionsStartOnly=true",
-        "ExecStartPre=/usr/local/bin/macro-ai-render-env",
+        # "+": the env file is rendered as root (the service user cannot read the secret's file)
+        "ExecStartPre=+/usr/local/bin/macro-ai-render-env",
         f"EnvironmentFile={ENV_FILE}",
         "User=macroai",
         f"WorkingDirectory={APP_DIR}",
