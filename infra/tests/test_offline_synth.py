@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from aws_cdk import App, Stack
-from infra_testkit import ENV_STACKS, SHARED_STACK
+from infra_testkit import ENV_STACKS, SHARED_STACK, Synth
 from macro_ai_infra.app import build_app
 
 INFRA = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_cdk_entry_point_synthesizes_all_stacks_offline(tmp_path: Path) -> None:
+def test_cdk_entry_point_synthesizes_all_stacks_offline(tmp_path: Path, synth: Synth) -> None:
     assert json.loads((INFRA / "cdk.json").read_text())["app"] == "python app.py"
     result = subprocess.run(
         [sys.executable, "app.py"],
@@ -59,6 +59,9 @@ def test_cdk_entry_point_synthesizes_all_stacks_offline(tmp_path: Path) -> None:
         for a in manifest["artifacts"].values()
     )
     assert "missing" not in manifest
+    # Deterministic, and the CLI entry point builds exactly what the tests examined.
+    for name in (*ENV_STACKS, SHARED_STACK):
+        assert json.loads((out / f"{name}.template.json").read_text()) == synth.raw[name], name
 
 
 def test_without_pr_context_only_long_lived_stacks_exist() -> None:
