@@ -57,8 +57,11 @@ def settings_for(environment: dict[str, str]) -> Settings:
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
 
 
+TEST_PASSWORD = "Correct-Horse-9"
+
+
 async def signed_in(
-    client: httpx.AsyncClient, email: str | None = None, password: str = "Correct-Horse-9"
+    client: httpx.AsyncClient, email: str | None = None, password: str = TEST_PASSWORD
 ) -> dict[str, Any]:
     """Register, confirm and log in a new user through the API; the login response body."""
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"

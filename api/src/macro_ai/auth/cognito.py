@@ -100,7 +100,10 @@ class CognitoClient:
         return self._client
 
     async def _call(
-        self, operation: str, *, overrides: dict[str, Callable[[], AppError]] | None = None, **arguments: Any
+        self,
+        operation: str,
+        arguments: dict[str, Any],
+        overrides: dict[str, Callable[[], AppError]] | None = None,
     ) -> dict[str, Any]:
         client = self._boto()
         try:
@@ -126,10 +129,12 @@ class CognitoClient:
     async def sign_up(self, email: str, password: str) -> str:
         result = await self._call(
             "sign_up",
-            **self._client_fields(email),
-            Username=email,
-            Password=password,
-            UserAttributes=[{"Name": "email", "Value": email}],
+            {
+                **self._client_fields(email),
+                "Username": email,
+                "Password": password,
+                "UserAttributes": [{"Name": "email", "Value": email}],
+            },
         )
         return str(result["UserSub"])
 
@@ -139,15 +144,14 @@ class CognitoClient:
         )
 
     async def resend_confirmation_code(self, email: str) -> None:
-        await self._call("resend_confirmation_code", **self._client_fields(email), Username=email)
+        await self._call("resend_confirmation_code", {**self._client_fields(email), "Username": email})
 
     async def login(self, email: str, password: str) -> Tokens:
         fields = self._client_fields(email)
+        parameters = {"USERNAME": email, "PASSWORD": password, "SECRET_HASH": fields["SecretHash"]}
         result = await self._call(
             "initiate_auth",
-            ClientId=fields["ClientId"],
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": fields["SecretHash"]},
+            {"ClientId": fields["ClientId"], "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": parameters},
         )
         auth = result.get("AuthenticationResult")
         if not auth:  # a challenge (e.g. NEW_PASSWORD_REQUIRED) this API does not implement
@@ -157,11 +161,14 @@ class CognitoClient:
     async def refresh(self, username: str, refresh_token: str) -> Tokens:
         fields = self._client_fields(username)
         try:
+            parameters = {"REFRESH_TOKEN": refresh_token, "SECRET_HASH": fields["SecretHash"]}
             result = await self._call(
                 "initiate_auth",
-                ClientId=fields["ClientId"],
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters={"REFRESH_TOKEN": refresh_token, "SECRET_HASH": fields["SecretHash"]},
+                {
+                    "ClientId": fields["ClientId"],
+                    "AuthFlow": "REFRESH_TOKEN_AUTH",
+                    "AuthParameters": parameters,
+                },
             )
         except InvalidRequestError:
             raise UnauthorizedError("Invalid or expired session") from None
@@ -169,18 +176,15 @@ class CognitoClient:
         return Tokens(auth["AccessToken"], auth.get("RefreshToken") or refresh_token, int(auth["ExpiresIn"]))
 
     async def global_sign_out(self, access_token: str) -> None:
-        await self._call("global_sign_out", AccessToken=access_token)
+        await self._call("global_sign_out", {"AccessToken": access_token})
 
     async def forgot_password(self, email: str) -> None:
-        await self._call("forgot_password", **self._client_fields(email), Username=email)
+        await self._call("forgot_password", {**self._client_fields(email), "Username": email})
 
     async def confirm_forgot_password(self, email: str, code: str, password: str) -> None:
         await self._call(
             "confirm_forgot_password",
+            {**self._client_fields(email), "Username": email, "ConfirmationCode": code, "Password": password},
             # The emulator reports an unknown user here as ResourceNotFoundException.
             overrides={"ResourceNotFoundException": lambda: InvalidRequestError("Invalid or expired code")},
-            **self._client_fields(email),
-            Username=email,
-            ConfirmationCode=code,
-            Password=password,
         )
