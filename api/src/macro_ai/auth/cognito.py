@@ -140,7 +140,7 @@ class CognitoClient:
 
     async def confirm_sign_up(self, email: str, code: str) -> None:
         await self._call(
-            "confirm_sign_up", **self._client_fields(email), Username=email, ConfirmationCode=code
+            "confirm_sign_up", {**self._client_fields(email), "Username": email, "ConfirmationCode": code}
         )
 
     async def resend_confirmation_code(self, email: str) -> None:
