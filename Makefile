@@ -31,7 +31,7 @@ run: .venv/.synced
 lint: .venv/.synced
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy api/src
+	$(RUN) mypy api/src devstack/src infra/src deploy/src
 
 test: lint
 	$(RUN) pytest

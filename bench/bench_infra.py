@@ -41,8 +41,12 @@ def synth_once(pr: int) -> float:
 
 def tests_once() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "infra/tests", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "infra/tests", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -53,8 +57,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {os.cpu_count()} cpu, python {platform.python_version()}")
     synths = [synth_once(pr=100 + i) for i in range(args.runs)]
-    print(f"synth all 5 stacks (python app.py, cdk-nag on): median {statistics.median(synths):.1f} s "
-          f"(min {min(synths):.1f}, max {max(synths):.1f}, n={len(synths)})")
+    print(
+        f"synth all 5 stacks (python app.py, cdk-nag on): median {statistics.median(synths):.1f} s "
+        f"(min {min(synths):.1f}, max {max(synths):.1f}, n={len(synths)})"
+    )
     if not args.skip_tests:
         print(f"infra test suite (pytest infra/tests): {tests_once():.1f} s")
 

@@ -94,14 +94,18 @@ async def test_provider_failure_mid_stream_stores_a_partial_reply(
 ) -> None:
     fake.reset(Script(chunks=["partial", " reply", " never", " sent"], fail_after=2))
     user, chat_id = await new_chat(client)
-    received = []
-    with pytest.raises(httpx.RemoteProtocolError):
+    received: list[str] = []
+
+    async def read_all() -> None:
         async with client.stream(
             "POST", f"/api/chats/{chat_id}/stream", json=BODY, headers=bearer(user)
         ) as response:
             assert response.status_code == 200
             async for chunk in response.aiter_text():
                 received.append(chunk)
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        await read_all()
     assert "".join(received) == "partial reply"  # the client saw an incomplete body, not a clean end
     stored = await messages(client, user, chat_id)
     assert [m["role"] for m in stored] == ["user", "assistant"]
