@@ -85,7 +85,7 @@ def test_image_holds_only_what_the_service_needs(engine: Engine, image: BuiltIma
     in_app = [p for p in paths if p.startswith("/app/")]
     # test suites: ours never enter; those that wheels ship inside their packages are pruned
     assert not [p for p in in_app if kinds[p] == "d" and p.rsplit("/", 1)[-1] in {"tests", "_tests"}]
-    ours = {p.name for p in REPO.glob("**/tests/**/*.py") if ".venv" not in p.parts}
+    ours = {p.name for p in REPO.glob("**/tests/**/test_*.py") if ".venv" not in p.parts}
     assert ours, "the repository's own test modules, by name"
     assert not [p for p in in_app if p.rsplit("/", 1)[-1] in ours | {"conftest.py"}], "no tests of ours"
     venv_pip = [p for p in paths if p.startswith("/app/.venv/") and "/pip/" in p]
@@ -208,9 +208,8 @@ async def test_stop_drains_a_request_in_flight(engine: Engine, migrated: Databas
 
     response = await asyncio.wait_for(slow, 30)
     assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["status"] == "degraded", "answered after the drain had begun"
-    assert body["checks"][0]["detail"] == "draining"
+    checks = {check["name"]: check for check in response.json()["checks"]}
+    assert checks["database"]["status"] == "pass", "the request finished its work, not cut short"
     stop_output = await asyncio.to_thread(stop.communicate, timeout=stop_timeout + 15)
     stopped_after = time.monotonic() - stop_started
     assert stop.returncode == 0, stop_output
