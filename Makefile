@@ -42,3 +42,27 @@ bench: .venv/.synced
 
 clean-data:
 	rm -rf .data
+
+# --- containers (issue 6): `docker` is the real Docker CLI, or the container engine kit's shim
+# (`make container-kit` sets the kit up where there is no Docker engine; then `. ../shared/container-engine/env.sh`).
+IMAGE ?= macro-ai-api:dev
+KIT_DIR := ../shared/container-engine
+VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' api/src/macro_ai/__init__.py)
+REVISION = $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+SOURCE = $(shell git remote get-url origin 2>/dev/null || echo unknown)
+
+container-kit:
+	@if docker info >/dev/null 2>&1; then echo "docker works: no kit needed"; \
+	else bash $(KIT_DIR)/setup.sh && echo "now: . $(KIT_DIR)/env.sh"; fi
+
+image:
+	docker build -f api/Dockerfile -t $(IMAGE) \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(SOURCE) .
+
+compose-up:
+	docker compose up --build --wait
+
+compose-down:
+	docker compose down -v
+
+.PHONY: container-kit

@@ -216,3 +216,15 @@ async def test_stop_drains_a_request_in_flight(engine: Engine, migrated: Databas
     state = inspect(engine, api.name)["State"]
     assert state["ExitCode"] == 0, engine.run("logs", api.name).stderr[-3000:]
     assert stopped_after < drain, f"stopped after {stopped_after:.1f}s, drain is {drain}s"
+
+
+def test_start_up_imports_come_from_build_time_bytecode(engine: Engine, image: BuiltImage) -> None:
+    """With a read-only root filesystem nothing can be cached at run time: the image must carry it."""
+    verbose = engine.run(
+        "run", "--rm", "--network", "none", *HARDENED, "--entrypoint", "python", image.tag,
+        "-v", "-c", "import macro_ai.main",
+    ).stderr.splitlines()  # fmt: skip
+    loaded = [line for line in verbose if line.startswith("# code object from") and "/app/" in line]
+    compiled_now = [line for line in loaded if not line.endswith(".pyc'")]
+    assert len(loaded) > 100
+    assert compiled_now == [], compiled_now[:5]

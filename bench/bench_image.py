@@ -1,0 +1,156 @@
+"""Issue 6: the production image. Size (base / dependencies / app), cold build, rebuild after a
+one-line code change, and time from `docker run` to the first 200 on /api/health/ready.
+
+    python bench/bench_image.py        (uses docker, or sets up the container engine kit)
+
+Works on a clone of HEAD in a temporary folder, so the working tree is never touched. The cold
+build uses --no-cache (no layer reuse); uv's download cache (a build cache mount) stays warm, as on
+a CI runner with a cache. Aims: rebuild < 10 s, run-to-ready < 2 s.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "container"))
+
+from container_support import HARDENED, KIT, docker_works, kit_environment, setup_kit  # noqa: E402
+from macro_ai_devstack.testing import free_port  # noqa: E402
+
+TAG = "macro-ai-api:bench"
+BASE = "python:3.11-slim-bookworm"
+
+
+def docker(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(["docker", *args], env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)}: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def timed_build(env: dict[str, str], checkout: Path, *extra: str) -> float:
+    started = time.monotonic()
+    docker(env, "build", *extra, "-f", "api/Dockerfile", "-t", TAG, ".", cwd=checkout)
+    return time.monotonic() - started
+
+
+def layer_sizes(env: dict[str, str]) -> dict[str, int]:
+    """Bytes per part, from the image history (newest layer first)."""
+    history = json.loads(docker(env, "history", "--no-trunc", "--format", "json", TAG) or "[]")
+    base_size = int(json.loads(docker(env, "image", "inspect", BASE))[0]["Size"])
+    parts = {"base": base_size, "dependencies": 0, "app": 0, "other": 0}
+    for layer in history:
+        created, size = layer.get("CreatedBy", layer.get("created_by", "")), int(layer.get("Size", 0))
+        if "/app/.venv" in created and "COPY" in created.upper() and "/stage" not in created:
+            parts["dependencies"] += size
+        elif "COPY" in created.upper() and ("/stage" in created or created.rstrip().endswith("in / ")):
+            parts["app"] += size
+    total = int(json.loads(docker(env, "image", "inspect", TAG))[0]["Size"])
+    parts["other"] = max(total - sum(parts.values()), 0)
+    parts["total"] = total
+    return parts
+
+
+def run_to_ready(env: dict[str, str], runs: int = 5) -> list[float]:
+    suffix = uuid.uuid4().hex[:8]
+    network, db = f"bench-net-{suffix}", f"bench-db-{suffix}"
+    docker(env, "network", "create", network)
+    names = [db]
+    try:
+        docker(env, "run", "-d", "--name", db, "--network", network, "-e", "POSTGRES_PASSWORD=bench",
+               "-e", "POSTGRES_DB=macro_ai", "pgvector/pgvector:pg18")  # fmt: skip
+        for _ in range(120):
+            probe = ["docker", "exec", db, "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]
+            if subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0:
+                break
+            time.sleep(0.5)
+        service = {
+            "APP_ENV": "pr-1",
+            "API_KEY": "bench-api-key-0123456789abcdef0123456789",
+            "COOKIE_ENCRYPTION_KEY": "cd" * 32,
+            "AWS_COGNITO_USER_POOL_ID": "us-east-1_bench",
+            "AWS_COGNITO_USER_POOL_CLIENT_ID": "bench",
+            "AWS_COGNITO_USER_POOL_SECRET_KEY": "bench",
+            "RELATIONAL_DATABASE_URL": f"postgresql://postgres:bench@{db}:5432/macro_ai",
+            "AI_PROVIDER": "offline",
+        }
+        env_args = [arg for key, value in service.items() for arg in ("-e", f"{key}={value}")]
+        docker(env, "run", "--rm", "--network", network, *HARDENED, *env_args, TAG, "db", "upgrade")
+        timings = []
+        for index in range(runs):
+            name = f"bench-api-{suffix}-{index}"
+            names.append(name)
+            port = free_port()
+            started = time.monotonic()
+            docker(env, "run", "-d", "--name", name, "--network", network, *HARDENED,
+                   "-p", f"127.0.0.1:{port}:3040", *env_args, TAG)  # fmt: skip
+            deadline = started + 60
+            while time.monotonic() < deadline:
+                try:
+                    url = f"http://127.0.0.1:{port}/api/health/ready"
+                    with urllib.request.urlopen(url, timeout=1) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.01)
+            timings.append(time.monotonic() - started)
+            docker(env, "rm", "-f", name)
+        return timings
+    finally:
+        for name in names:
+            subprocess.run(["docker", "rm", "-f", "-v", name], env=env, capture_output=True, check=False)
+        subprocess.run(["docker", "network", "rm", network], env=env, capture_output=True, check=False)
+
+
+def engine_environment() -> tuple[dict[str, str], str]:
+    import os
+
+    if docker_works(os.environ):
+        return dict(os.environ), "docker"
+    setup_kit()
+    return kit_environment(), f"container engine kit ({KIT.name}: podman/buildah)"
+
+
+def main() -> list[str]:
+    env, engine = engine_environment()
+    with tempfile.TemporaryDirectory() as folder:
+        checkout = Path(folder) / "macro-ai"
+        clone = ["git", "clone", "--quiet", str(REPO), str(checkout)]
+        subprocess.run(clone, check=True)
+        cold = timed_build(env, checkout, "--no-cache")
+        warm = timed_build(env, checkout)
+        router = checkout / "api" / "src" / "macro_ai" / "health" / "router.py"
+        router.write_text(router.read_text() + "\n# a one-line change\n")
+        rebuild = timed_build(env, checkout)
+    sizes = layer_sizes(env)
+    ready = run_to_ready(env)
+    mb = 1_000_000
+    return [
+        f"Engine: {engine}.",
+        "",
+        "| measure | value | aim |",
+        "|---|---|---|",
+        f"| image size, total | {sizes['total'] / mb:.0f} MB | |",
+        f"| - base ({BASE}) | {sizes['base'] / mb:.0f} MB | |",
+        f"| - dependencies (the virtualenv) | {sizes['dependencies'] / mb:.0f} MB | |",
+        f"| - app (macro_ai package, entry point) | {sizes['app'] / mb:.2f} MB | |",
+        f"| - other (user, metadata) | {sizes['other'] / mb:.2f} MB | |",
+        f"| cold build (--no-cache, uv download cache warm) | {cold:.1f} s | |",
+        f"| build with nothing changed | {warm:.1f} s | |",
+        f"| rebuild after a one-line code change | {rebuild:.1f} s | < 10 s |",
+        f"| `docker run` to first 200 on /api/health/ready (median of {len(ready)}) "
+        f"| {statistics.median(ready):.2f} s (min {min(ready):.2f}, max {max(ready):.2f}) | < 2 s |",
+    ]
+
+
+if __name__ == "__main__":
+    print("\n".join(main()))
