@@ -94,7 +94,7 @@ async def test_pagination(auth_client: httpx.AsyncClient) -> None:
         assert (await auth_client.get(f"/api/chats?{query}", headers=bearer(user))).status_code == 422
 
 
-@pytest.mark.parametrize("title", ["", "   ", "x" * 256])
+@pytest.mark.parametrize("title", ["", "   ", "x" * 256, "nul\x00byte"])
 async def test_title_validation(auth_client: httpx.AsyncClient, title: str) -> None:
     user = await signed_in(auth_client)
     response = await auth_client.post("/api/chats", json={"title": title}, headers=bearer(user))
@@ -159,6 +159,8 @@ class TestStreamRequestShapes:
             [{"role": "robot", "content": "beep"}],
             [{"role": "user"}],
             [{"role": "user", "content": "x" * 32_001}],
+            [{"role": "user", "content": "nul\x00byte"}],
+            [{"role": "user", "parts": [{"type": "text", "text": "nul\x00byte"}]}],
         ],
     )
     async def test_invalid_bodies_fail_before_the_stream_starts(

@@ -6,17 +6,21 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from macro_ai.health.schemas import CamelModel
 
-_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_EMAIL_PATTERN = r"^\s*[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$"
+_EMAIL = re.compile(_EMAIL_PATTERN)
 
 
 def _email(value: str) -> str:
     value = value.strip().lower()
-    if len(value) > 320 or not _EMAIL.fullmatch(value):
+    if not _EMAIL.fullmatch(value):
         raise ValueError("must be a valid email address")
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+# The pattern is in the schema too, so the OpenAPI document says exactly what is accepted.
+Email = Annotated[
+    str, Field(max_length=320, pattern=_EMAIL_PATTERN, examples=["ada@example.com"]), AfterValidator(_email)
+]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 # A string of digits: leading zeros matter (the old service took a number and lost them).
 Code = Annotated[str, Field(pattern=r"^[0-9]{4,10}$", examples=["012345"])]

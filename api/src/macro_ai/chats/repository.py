@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from macro_ai.chats.models import Chat, ChatMessage
@@ -29,10 +30,15 @@ class ChatRepository:
         )
         return list(rows), int(total or 0)
 
-    async def create(self, user_id: uuid.UUID, title: str) -> Chat:
+    async def create(self, user_id: uuid.UUID, title: str) -> Chat | None:
+        """None when the user has no profile row (a valid token from a login that bypassed this API)."""
         chat = Chat(user_id=user_id, title=title)
         self.session.add(chat)
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except IntegrityError:
+            await self.session.rollback()
+            return None
         await self.session.refresh(chat)
         return chat
 

@@ -48,7 +48,13 @@ async def list_chats(
     )
 
 
-@router.post("", status_code=201, response_model=ChatEnvelope, summary="Start a chat")
+@router.post(
+    "",
+    status_code=201,
+    response_model=ChatEnvelope,
+    responses={404: {"model": ErrorBody, "description": "No profile for this user yet"}},
+    summary="Start a chat",
+)
 async def create_chat(body: ChatTitle, principal: PrincipalDep, session: SessionDep) -> ChatEnvelope:
     chat = await _chats(session).create(principal.user_id, body.title)
     return ChatEnvelope(data=ChatOut.model_validate(chat, from_attributes=True))

@@ -6,8 +6,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from macro_ai.health.schemas import CamelModel
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+# PostgreSQL text cannot hold NUL characters: refused here, as validation errors.
+NO_NUL = r"^[^\x00]*$"
+# At least one visible character and no NUL; surrounding whitespace is trimmed.
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\x00]*\S[^\x00]*$"),
+]
 MAX_MESSAGE_CHARS = 32_000
+MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS, pattern=NO_NUL)]
 
 
 class ChatOut(CamelModel):
@@ -72,14 +79,14 @@ class MessagePart(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: str = Field(max_length=100)
-    text: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+    text: MessageText | None = None
 
 
 class IncomingMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str | None = Field(default=None, max_length=200)
     role: Literal["user", "assistant", "system"]
-    content: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+    content: MessageText | None = None
     parts: list[MessagePart] | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")

@@ -17,7 +17,10 @@ class ChatService:
         return await self.chats.page(uuid.UUID(user_id), (page - 1) * limit, limit)
 
     async def create(self, user_id: str, title: str) -> Chat:
-        return await self.chats.create(uuid.UUID(user_id), title)
+        chat = await self.chats.create(uuid.UUID(user_id), title)
+        if chat is None:
+            raise NotFoundError("User profile not found; log in again")
+        return chat
 
     async def get(self, user_id: str, chat_id: uuid.UUID) -> Chat:
         chat = await self.chats.get(uuid.UUID(user_id), chat_id)

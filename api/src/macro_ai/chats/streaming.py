@@ -97,7 +97,7 @@ class ReplyStreamer:
                 metadata: dict[str, object] = {"provider": self.provider.name, "model": self.provider.model}
                 if outcome != "complete":
                     metadata |= {"partial": True, "reason": outcome}
-                text = "".join(produced)
+                text = "".join(produced).replace("\x00", "")  # PostgreSQL text cannot hold NUL
                 if text or outcome == "complete":
                     await self._store(target, "assistant", text, metadata)
                 log.info("reply stored", outcome=outcome, characters=len(text))
