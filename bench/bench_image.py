@@ -49,11 +49,15 @@ def layer_sizes(env: dict[str, str]) -> dict[str, int]:
     base_size = int(json.loads(docker(env, "image", "inspect", BASE))[0]["Size"])
     parts = {"base": base_size, "dependencies": 0, "app": 0, "other": 0}
     for layer in history:
-        created, size = layer.get("CreatedBy", layer.get("created_by", "")), int(layer.get("Size", 0))
-        if "/app/.venv" in created and "COPY" in created.upper() and "/stage" not in created:
-            parts["dependencies"] += size
-        elif "COPY" in created.upper() and ("/stage" in created or created.rstrip().endswith("in / ")):
-            parts["app"] += size
+        created = str(layer.get("CreatedBy", layer.get("created_by", "")))
+        size = int(layer.get("Size", layer.get("size", 0)) or 0)
+        if "COPY" not in created.upper():
+            continue
+        # the two COPY layers of the runtime stage, newest first: the app, then the virtualenv
+        if parts["app"] == 0:
+            parts["app"] = size
+        elif parts["dependencies"] == 0:
+            parts["dependencies"] = size
     total = int(json.loads(docker(env, "image", "inspect", TAG))[0]["Size"])
     parts["other"] = max(total - sum(parts.values()), 0)
     parts["total"] = total

@@ -111,7 +111,7 @@ def test_dockerignore_keeps_local_files_out_of_the_context(
     assert "uv.lock" in found
     assert "api/src/macro_ai/main.py" in found
     # the decoys the clean_checkout fixture planted, and what a checkout always has
-    for unwanted in (".env", ".data", ".git", "api/tests", "docs", "tests", "README.md", ".venv"):
+    for unwanted in (".env", ".data", ".git", "api/tests", "docs", "tests", "README.md", ".venv", ".ci"):
         assert not [f for f in found if f == unwanted or f.startswith(unwanted + "/")], unwanted
 
 
