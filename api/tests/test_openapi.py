@@ -72,6 +72,22 @@ def api_schema(app: FastAPI) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_asgi("/api/openapi.json", app)
 
 
+def run_operation(operation: Any, headers: dict[str, str]) -> None:
+    examples = 10 if operation.path.startswith("/api/auth/") else 25
+    excluded = [positive_data_acceptance] if may_refuse_valid_data(operation.path) else []
+    if operation.path == "/api/auth/resend-confirmation-code":
+        # moto does not implement ResendConfirmationCode, so the API truthfully answers 502 here;
+        # test_accounts covers this route against botocore's Stubber instead.
+        excluded.append(not_a_server_error)
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def exercise(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+    exercise()
+
+
 def test_no_server_errors_and_responses_match_the_schema(
     api_schema: schemathesis.BaseSchema, access_token: str
 ) -> None:
@@ -82,21 +98,7 @@ def test_no_server_errors_and_responses_match_the_schema(
     assert len(operations) == 23  # every route of SPEC 1.1 (paths x methods)
     headers = {"X-API-KEY": API_KEY, "Authorization": f"Bearer {access_token}"}
     for operation in operations:
-        examples = 10 if operation.path.startswith("/api/auth/") else 25
-        excluded = [positive_data_acceptance] if may_refuse_valid_data(operation.path) else []
-        if operation.path == "/api/auth/resend-confirmation-code":
-            # moto does not implement ResendConfirmationCode, so the API truthfully answers 502 here;
-            # test_accounts covers this route against botocore's Stubber instead.
-            excluded.append(not_a_server_error)
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
-        )
-        def exercise(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers=headers, excluded_checks=excluded)
-
-        exercise()
+        run_operation(operation, headers)
 
 
 def test_document_declares_security_and_error_responses(app: FastAPI) -> None:

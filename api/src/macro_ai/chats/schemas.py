@@ -11,7 +11,9 @@ NO_NUL = r"^[^\x00]*$"
 # At least one visible character and no NUL; surrounding whitespace is trimmed.
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\x00]*\S[^\x00]*$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ),
 ]
 MAX_MESSAGE_CHARS = 32_000
 MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS, pattern=NO_NUL)]
