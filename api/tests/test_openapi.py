@@ -4,6 +4,7 @@ signed-in session from the Cognito emulator)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
