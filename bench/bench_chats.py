@@ -1,0 +1,106 @@
+"""Issue 3: authenticated GET /api/chats for a user with 100 chats, and the time the service adds to
+the first streamed byte over the provider's own first byte."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import harness
+import httpx
+from macro_ai_devstack.cognito import create_pool, start_emulator
+from macro_ai_devstack.testing import free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api" / "tests"))
+from fake_openai import Script, fake_openai_server  # noqa: E402
+
+PASSWORD = "Correct-Horse-9"  # noqa: S105 - a benchmark user's
+
+
+def sign_in(client: httpx.Client) -> str:
+    email = "bench@example.com"
+    body = {"email": email, "password": PASSWORD, "confirmPassword": PASSWORD}
+    client.post("/api/auth/register", json=body).raise_for_status()
+    client.post("/api/auth/confirm-registration", json={"email": email, "code": "123456"}).raise_for_status()
+    login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    login.raise_for_status()
+    token: str = login.json()["tokens"]["accessToken"]
+    return token
+
+
+def first_byte(client: httpx.Client, method: str, url: str, **kwargs: Any) -> float:
+    started = time.perf_counter()
+    with client.stream(method, url, **kwargs) as response:
+        response.raise_for_status()
+        chunks = response.iter_raw()
+        next(chunks)
+        elapsed = time.perf_counter() - started
+        for _ in chunks:
+            pass
+    return elapsed
+
+
+def main(seconds: int = 10, samples: int = 30) -> list[str]:
+    emulator_port = free_port()
+    emulator = start_emulator(emulator_port)
+    try:
+        pool = create_pool(f"http://127.0.0.1:{emulator_port}")
+        with harness.database() as url, fake_openai_server() as fake:
+            fake.reset(Script(chunks=["Hello", " from", " the", " model"], delay=0.0))
+            port = free_port()
+            environment = harness.service_environment(
+                url,
+                **pool.environment(),
+                SERVER_PORT=str(port),
+                AWS_ACCESS_KEY_ID="bench",
+                AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
+                AI_PROVIDER="openai",
+                OPENAI_API_KEY="sk-bench",
+                OPENAI_BASE_URL=fake.base_url,
+                OPENAI_MODEL="fake",
+            )
+            command = [harness.macro_ai(), "serve"]
+            with harness.server(command, environment, port, "/api/health/ready") as api:
+                client = httpx.Client(base_url=api, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+                auth = {"Authorization": f"Bearer {sign_in(client)}"}
+                chat_ids = [
+                    client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).json()["data"]["id"]
+                    for i in range(100)
+                ]
+                listing = harness.wrk(api + "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds)
+
+                provider = httpx.Client(timeout=30)
+                body = {"model": "fake", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+                direct, through = [], []
+                for i in range(samples):
+                    direct.append(first_byte(provider, "POST", fake.base_url + "/chat/completions", json=body))
+                    through.append(
+                        first_byte(
+                            client,
+                            "POST",
+                            f"/api/chats/{chat_ids[i]}/stream",
+                            json={"messages": [{"role": "user", "content": "hi"}]},
+                            headers=auth,
+                        )
+                    )
+    finally:
+        emulator.stop()
+
+    extra = [(t - d) * 1000 for t, d in zip(through, direct, strict=True)]
+    return [
+        "| measure | value |",
+        "|---|---|",
+        f"| GET /api/chats (100 chats, page of 20, bearer token): requests/s | {listing.requests_per_second:,.0f} |",
+        f"| GET /api/chats: p50 / p99 ms | {listing.p50_ms:.2f} / {listing.p99_ms:.2f} |",
+        f"| provider's own first byte, median ms | {statistics.median(direct) * 1000:.2f} |",
+        f"| first streamed byte through the API, median ms | {statistics.median(through) * 1000:.2f} |",
+        f"| added by the service (auth, ownership, storing the user message), median / max ms "
+        f"| {statistics.median(extra):.2f} / {max(extra):.2f} |",
+    ]
+
+
+if __name__ == "__main__":
+    print("\n".join(main()))
