@@ -86,8 +86,12 @@ def image(engine: Engine, clean_checkout: Path) -> BuiltImage:
     version, revision = package_version(), git_revision(clean_checkout)
     source = "https://github.com/macro-ai/macro-ai"
     started = time.monotonic()
+    # buildah 1.28 (the kit) keys its layer cache without the values of build args, so a cached
+    # LABEL layer from an earlier build would carry that build's version/revision: no cache there.
+    no_cache = ["--no-cache"] if engine.kind == "kit" else []
     engine.run(
         "build",
+        *no_cache,
         "-f",
         "api/Dockerfile",
         "-t",
