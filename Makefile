@@ -8,7 +8,7 @@ UV_COMPILE_BYTECODE ?= 1
 export UV_COMPILE_BYTECODE
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test lint typecheck unit bench image compose-up compose-down synth clean-data help
+.PHONY: run test test-deps lint typecheck unit bench image compose-up compose-down synth clean-data help
 
 help:
 	@echo "make run    - the service on 127.0.0.1:3040 with embedded PostgreSQL and the Cognito emulator"
@@ -33,7 +33,12 @@ lint: .venv/.synced
 	$(RUN) ruff format --check .
 	$(RUN) mypy api/src devstack/src infra/src deploy/src
 
-test: lint
+# System packages some tests need (Debian). Without root the Redis tests are skipped with a reason.
+test-deps:
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) \
+		|| echo "redis-server could not be installed: the shared rate-limit tests will be skipped"
+
+test: lint test-deps
 	$(RUN) pytest
 
 bench: .venv/.synced
