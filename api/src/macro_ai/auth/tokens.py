@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,11 +69,27 @@ class JwksCache:
 
 
 class TokenVerifier:
+    # Verified tokens are remembered until they expire: a token is immutable, and parsing and
+    # checking its signature is most of the per-request cost of authentication.
+    CACHE_SIZE = 10_000
+
     def __init__(self, live: LiveSettings) -> None:
         self.live = live
         self.jwks = JwksCache(live.current.cognito_jwks_url)
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
 
     async def verify_access_token(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached.expires_at > time.time():
+            self._verified.move_to_end(token)
+            return cached
+        principal = await self._verify(token)
+        self._verified[token] = principal
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         settings = self.live.current
         try:
             header = jwt.get_unverified_header(token)

@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from macro_ai.ai.provider import ChatTurn
 from macro_ai.auth.dependencies import PrincipalDep
@@ -23,6 +23,7 @@ from macro_ai.chats.service import ChatService
 from macro_ai.chats.streaming import ReplyStreamer, StreamTarget
 from macro_ai.db.session import SessionDep
 from macro_ai.errors import ErrorBody
+from macro_ai.web.json_response import model_response
 
 router = APIRouter(prefix="/chats", tags=["chats"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -40,12 +41,13 @@ async def list_chats(
     session: SessionDep,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ChatPage:
+) -> Response:
     chats, total = await _chats(session).page(principal.user_id, page, limit)
-    return ChatPage(
-        data=[ChatOut.model_validate(c, from_attributes=True) for c in chats],
+    listing = ChatPage(
+        data=[ChatOut.model_validate(dict(c)) for c in chats],
         meta=PageMeta(page=page, limit=limit, total=total),
     )
+    return model_response(listing)
 
 
 @router.post(

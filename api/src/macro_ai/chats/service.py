@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import RowMapping
+
 from macro_ai.chats.models import Chat, ChatMessage
 from macro_ai.chats.repository import ChatRepository
 from macro_ai.errors import NotFoundError
@@ -13,7 +15,7 @@ class ChatService:
     def __init__(self, chats: ChatRepository) -> None:
         self.chats = chats
 
-    async def page(self, user_id: str, page: int, limit: int) -> tuple[list[Chat], int]:
+    async def page(self, user_id: str, page: int, limit: int) -> tuple[list[RowMapping], int]:
         return await self.chats.page(uuid.UUID(user_id), (page - 1) * limit, limit)
 
     async def create(self, user_id: str, title: str) -> Chat:
