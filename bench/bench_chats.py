@@ -70,13 +70,17 @@ def main(seconds: int = 10, samples: int = 30) -> list[str]:
                     client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).json()["data"]["id"]
                     for i in range(100)
                 ]
-                listing = harness.wrk(api + "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds)
+                listing = harness.wrk(
+                    api + "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds
+                )
 
                 provider = httpx.Client(timeout=30)
                 body = {"model": "fake", "messages": [{"role": "user", "content": "hi"}], "stream": True}
                 direct, through = [], []
                 for i in range(samples):
-                    direct.append(first_byte(provider, "POST", fake.base_url + "/chat/completions", json=body))
+                    direct.append(
+                        first_byte(provider, "POST", fake.base_url + "/chat/completions", json=body)
+                    )
                     through.append(
                         first_byte(
                             client,

@@ -10,12 +10,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import subprocess
+
 import bench_api
 import bench_chats
 
 
 def main() -> int:
-    selected = set(sys.argv[1:]) or {"api", "chats"}
+    selected = set(sys.argv[1:]) or {"api", "chats", "image", "infra"}
     print(
         f"# Benchmarks, {datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores\n"
     )
@@ -23,8 +25,21 @@ def main() -> int:
         print("## API foundation (wrk -t1 -c32 -d10s, one worker, request logging on)\n")
         print("\n".join(bench_api.main()))
     if "chats" in selected:
-        print("\n## Accounts and chats (wrk -t1 -c32 -d10s; 30 streamed replies from a local fake provider)\n")
+        print(
+            "\n## Accounts and chats (wrk -t1 -c32 -d10s; 30 streamed replies from a local fake provider)\n"
+        )
         print("\n".join(bench_chats.main()))
+    if "image" in selected:
+        import bench_image  # noqa: PLC0415 - sets up the container kit when there is no Docker engine
+
+        print("\n## Container image (docker or the podman kit)\n")
+        print("\n".join(bench_image.main()))
+    if "infra" in selected:
+        print("\n## Infrastructure (CDK synth of every stack; the infra test suite)\n")
+        print("```")
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(Path(__file__).with_name("bench_infra.py"))], check=True)
+        print("```")
     return 0
 
 
