@@ -15,7 +15,7 @@ from macro_ai_devstack.cognito import create_pool, start_emulator
 from macro_ai_devstack.testing import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api" / "tests"))
-from fake_openai import Script, fake_openai_server  # noqa: E402
+from fake_openai import Script, fake_openai_server
 
 PASSWORD = "Correct-Horse-9"  # noqa: S105 - a benchmark user's
 
@@ -97,7 +97,7 @@ def main(seconds: int = 10, samples: int = 30) -> list[str]:
     return [
         "| measure | value |",
         "|---|---|",
-        f"| GET /api/chats (100 chats, page of 20, bearer token): requests/s | {listing.requests_per_second:,.0f} |",
+        f"| GET /api/chats (100 chats, page of 20, bearer): requests/s | {listing.requests_per_second:,.0f} |",
         f"| GET /api/chats: p50 / p99 ms | {listing.p50_ms:.2f} / {listing.p99_ms:.2f} |",
         f"| provider's own first byte, median ms | {statistics.median(direct) * 1000:.2f} |",
         f"| first streamed byte through the API, median ms | {statistics.median(through) * 1000:.2f} |",

@@ -30,7 +30,7 @@ def main() -> int:
         )
         print("\n".join(bench_chats.main()))
     if "image" in selected:
-        import bench_image  # noqa: PLC0415 - sets up the container kit when there is no Docker engine
+        import bench_image
 
         print("\n## Container image (docker or the podman kit)\n")
         print("\n".join(bench_image.main()))
