@@ -97,7 +97,7 @@ def main(seconds: int = 10, samples: int = 30) -> list[str]:
     return [
         "| measure | value |",
         "|---|---|",
-        f"| GET /api/chats (100 chats, page of 20, bearer): requests/s | {listing.requests_per_second:,.0f} |",
+        f"| GET /api/chats (100 chats, page of 20): req/s | {listing.requests_per_second:,.0f} |",
         f"| GET /api/chats: p50 / p99 ms | {listing.p50_ms:.2f} / {listing.p99_ms:.2f} |",
         f"| provider's own first byte, median ms | {statistics.median(direct) * 1000:.2f} |",
         f"| first streamed byte through the API, median ms | {statistics.median(through) * 1000:.2f} |",
