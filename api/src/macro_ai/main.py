@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from macro_ai import __version__
 from macro_ai.ai.provider import build_provider
@@ -33,6 +34,7 @@ from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddlewa
 from macro_ai.web.request_context import RequestContextMiddleware
 
 METRICS_FLUSH_SECONDS = 60
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def _rate_limit_store(settings: Settings) -> CounterStore:
@@ -73,6 +75,9 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # Our own EMF metrics and JSON logs cover this; FastAPI's OpenTelemetry hooks would cost a
+        # provider check on every request.
+        telemetry=TELEMETRY_OFF,
     )
     app.state.live = live
     app.state.lifecycle = lifecycle

@@ -6,14 +6,14 @@ Plain ASGI, because every request passes through it.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from macro_ai.lifecycle import Lifecycle
+from macro_ai.logs import REQUEST_ID
 from macro_ai.web.access_log import AccessLog
 from macro_ai.web.client_ip import client_ip
 from macro_ai.web.metrics import MetricsRecorder
@@ -34,7 +34,7 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
             trace = value.decode("latin-1")
     if trace and (match := _TRACE_ROOT.search(trace)):
         return match.group(1)
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as unique as a uuid4, at a fraction of the cost
 
 
 def route_template(scope: Scope) -> str:
@@ -73,8 +73,7 @@ class RequestContextMiddleware:
         request_id = request_id_from(scope["headers"])
         ip = client_ip(scope, self.trusted_proxy_hops)
         scope.setdefault("state", {}).update(request_id=request_id, client_ip=ip)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        REQUEST_ID.set(request_id)
         path: str = scope["path"]
         extra_headers = [*security_headers(path), (b"x-request-id", request_id.encode())]
         status = 500
