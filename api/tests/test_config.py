@@ -222,6 +222,71 @@ class TestAwsSources:
         assert live.current.api_key.get_secret_value() == SECRET_API_KEY
 
 
+def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ECS injects every key of the app secret; an optional one left empty must not break start-up."""
+    environment = service_environment(
+        "postgresql://x@h/db", REDIS_URL="", OPENAI_API_KEY="", CUSTOM_DOMAIN_NAME=""
+    )
+    settings = settings_from(environment, monkeypatch)
+    assert settings.redis_url is None
+    assert settings.openai_api_key is None
+    assert settings.custom_domain_name is None
+
+
+class TestRdsManagedDatabaseSecret:
+    """An RDS-managed master secret (moto's Secrets Manager; RDS's own rotation is not emulated, so a
+    rotation is played by writing a new secret version)."""
+
+    @pytest.fixture
+    def database_secret(self, aws_env: dict[str, str]) -> str:
+        name = f"rds!db-{time.time_ns()}"
+        document = {
+            "username": "macroai",
+            "password": "p@ss:word/1",
+            "host": "db.internal",
+            "port": 5432,
+            "dbname": "macro_ai",
+            "engine": "postgres",
+        }
+        boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(document))
+        return name
+
+    def test_url_is_built_from_the_secret_and_follows_rotation(
+        self, database_secret: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        environment = service_environment("", DATABASE_LOGIN_ID=database_secret)
+        settings = settings_from(environment, monkeypatch)
+        expected = "postgresql://macroai:p%40ss%3Aword%2F1@db.internal:5432/macro_ai"
+        assert settings.relational_database_url.get_secret_value() == expected
+
+        rotated = {
+            "username": "macroai",
+            "password": "n3w-pass",
+            "host": "db.internal",
+            "port": 5432,
+            "dbname": "macro_ai",
+        }
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=database_secret, SecretString=json.dumps(rotated)
+        )
+        live = LiveSettings(settings)
+        assert live.refreshes_from_aws
+        assert live.refresh_now()
+        assert live.current.relational_database_url.get_secret_value().startswith(
+            "postgresql://macroai:n3w-pass@"
+        )
+
+    def test_an_incomplete_secret_is_a_configuration_error(
+        self, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        boto3.client("secretsmanager").create_secret(
+            Name="rds!incomplete", SecretString=json.dumps({"username": "u"})
+        )
+        with pytest.raises(ConfigError) as error:
+            settings_from(service_environment("", DATABASE_LOGIN_ID="rds!incomplete"), monkeypatch)
+        assert error.value.problems == ["AWS configuration sources: cannot be read (ValueError)"]
+
+
 def test_settings_fields_cover_the_service_contract() -> None:
     contract = json.loads((Path(__file__).parents[2] / "service-contract.json").read_text())
     names = {name.upper() for name in Settings.model_fields}

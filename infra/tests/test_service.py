@@ -182,3 +182,22 @@ def test_roles_are_least_privilege(synth: Synth, stack: str) -> None:
         assert not any(
             str(a).endswith(":*") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
         )
+
+
+@pytest.mark.parametrize("stack", SERVICE_STACKS)
+def test_database_login_follows_the_rds_managed_secret(synth: Synth, stack: str) -> None:
+    """Where the stack owns the database (staging), the API reads RDS's rotating master secret; elsewhere
+    the variable is empty (the API ignores empty values) and the task role gains nothing."""
+    env = {e["Name"]: e["Value"] for e in container(synth, stack)["Environment"]}
+    statements = [s for s in _statements(synth, stack, "ApiTaskRole") if s.get("Sid") == "ReadDatabaseLogin"]
+    if PROFILE_OF[stack].database is None:
+        assert env["DATABASE_LOGIN_ID"] == ""
+        assert statements == []
+    else:
+        reference = env["DATABASE_LOGIN_ID"]
+        assert reference == {
+            "Fn::GetAtt": [Match.any_value(), "MasterUserSecret.SecretArn"]
+        } or "MasterUserSecret" in str(reference)
+        (statement,) = statements
+        assert statement["Action"] == "secretsmanager:GetSecretValue"
+        assert statement["Resource"] == reference

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 
 def _client(service: str, region: str | None) -> Any:
@@ -37,3 +38,16 @@ def read_json_secret(secret_id: str, region: str | None) -> dict[str, str]:
     if not isinstance(document, dict):
         raise ValueError(f"secret {secret_id} is not a JSON object")
     return {str(key): str(value) for key, value in document.items()}
+
+
+def read_database_url(secret_id: str, region: str | None) -> str:
+    """A PostgreSQL URL from an RDS-managed secret (``username``, ``password``, ``host``, ``port``,
+    ``dbname``), so a password that RDS rotates is picked up by the next refresh."""
+    document = read_json_secret(secret_id, region)
+    missing = [key for key in ("username", "password", "host") if not document.get(key)]
+    if missing:
+        raise ValueError(f"database secret lacks {', '.join(missing)}")
+    user, password = quote(document["username"], safe=""), quote(document["password"], safe="")
+    port = document.get("port") or "5432"
+    database = quote(document.get("dbname") or "postgres", safe="")
+    return f"postgresql://{user}:{password}@{document['host']}:{port}/{database}"

@@ -25,7 +25,10 @@ class LiveSettings:
 
     @property
     def refreshes_from_aws(self) -> bool:
-        return self.current.config_parameter_store or bool(self.current.config_secret_id)
+        settings = self.current
+        return settings.config_parameter_store or bool(
+            settings.config_secret_id or settings.database_login_id
+        )
 
     def refresh_now(self) -> bool:
         """Re-read AWS and swap settings; True when anything changed. Blocking: call in a thread."""

@@ -69,7 +69,11 @@ CsvList = Annotated[list[str], NoDecode]
 class Settings(BaseSettings):
     """Every configuration item of the service. Environment variable = field name in upper case."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    # Empty values count as unset: ECS injects every key of the app secret, and an optional item an
+    # operator leaves empty (say REDIS_URL) must not fail validation.
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     # -- where configuration comes from
     app_env: str = "development"
@@ -77,6 +81,7 @@ class Settings(BaseSettings):
     config_parameter_store: bool = False
     config_secret_id: str | None = None
     config_refresh_seconds: float = Field(default=300, ge=1, le=86_400)
+    database_login_id: str | None = None
 
     # -- server
     server_host: str = "127.0.0.1"
@@ -243,6 +248,9 @@ def aws_overrides(bootstrap: Settings | Mapping[str, Any]) -> dict[str, str]:
     secret_id = get("config_secret_id", None)
     if secret_id:
         values.update(_only_known(aws_sources.read_json_secret(str(secret_id), region)))
+    database_login_id = get("database_login_id", None)
+    if database_login_id:  # an RDS-managed master secret: follows its rotation
+        values["relational_database_url"] = aws_sources.read_database_url(str(database_login_id), region)
     return values
 
 
@@ -259,11 +267,12 @@ def _describe(error: Mapping[str, Any]) -> str:
 class _Bootstrap(BaseSettings):
     """The few items that say where the rest of the configuration lives."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
     app_env: str = "development"
     aws_region: str = "us-east-1"
     config_parameter_store: bool = False
     config_secret_id: str | None = None
+    database_login_id: str | None = None
 
 
 def load_settings(env_file: Path | None = Path(".env")) -> Settings:

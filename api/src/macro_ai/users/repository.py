@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +55,3 @@ class UserRepository:
             )
         )
         await self.session.commit()
-
-    async def email_of(self, user_id: uuid.UUID) -> str | None:
-        result = await self.session.execute(select(User.email).where(User.id == user_id))
-        return result.scalar_one_or_none()

@@ -51,8 +51,13 @@ def plain_environment(
     app_env: str,
     region: str,
     cors_allowed_origins: tuple[str, ...],
+    database_login_id: str = "",
 ) -> dict[str, str]:
-    """Values of the contract's non-secret environment, from the profile (operator-owned names excluded)."""
+    """Values of the contract's non-secret environment, from the profile (operator-owned names excluded).
+
+    ``database_login_id`` is the ARN of the RDS-managed master secret where the stack owns the
+    database: the API builds its database URL from it and follows RDS's rotation of the password.
+    """
     limits = profile.rate_limits
     values = {
         "APP_ENV": app_env,
@@ -74,6 +79,7 @@ def plain_environment(
         "API_RATE_LIMIT_MAX_REQUESTS": str(limits.api_max_requests),
         "API_RATE_LIMIT_WINDOW_SECONDS": str(limits.api_window_seconds),
         "SHUTDOWN_DRAIN_SECONDS": str(contract.drain_seconds),
+        "DATABASE_LOGIN_ID": database_login_id,
     }
     expected = set(contract.environment) - set(OPERATOR_PARAMETERS)
     if set(values) != expected:

@@ -106,6 +106,15 @@ class ApiService(Construct):
         )
         acknowledge_parameter_path(self.task_role, parameter_prefix)
         app_secret.grant_read(self.task_role)
+        if database_login := environment.get("DATABASE_LOGIN_ID"):
+            # The RDS-managed master secret: read at start and on every refresh, to follow rotation.
+            self.task_role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadDatabaseLogin",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[database_login],
+                )
+            )
 
         self.task_definition = ecs.FargateTaskDefinition(
             self,

@@ -42,14 +42,6 @@ class EnvironmentStack(Stack):
 
         network = Network(self, "Network", profile=profile)
         registry = Registry(self, "Registry", profile=profile, service_name=contract.service)
-        settings = plain_environment(
-            profile,
-            contract,
-            app_env=profile.app_env,
-            region=Aws.REGION,
-            cors_allowed_origins=profile.cors_allowed_origins,
-        )
-        config = Configuration(self, "Configuration", profile=profile, contract=contract, settings=settings)
         database = (
             Database(
                 self,
@@ -62,6 +54,15 @@ class EnvironmentStack(Stack):
             if profile.database is not None
             else None
         )
+        settings = plain_environment(
+            profile,
+            contract,
+            app_env=profile.app_env,
+            region=Aws.REGION,
+            cors_allowed_origins=profile.cors_allowed_origins,
+            database_login_id=database.master_secret_arn if database else "",
+        )
+        config = Configuration(self, "Configuration", profile=profile, contract=contract, settings=settings)
         alarm_topic = AlarmTopic(self, "Alarms", name=short, emails=profile.budget_alert_emails)
 
         zone = import_zone(self, "Zone", profile)
