@@ -11,7 +11,6 @@ and reused by every test; the compose test builds from the same clone.
 
 # Tests drive `docker`, `git` and the kit's scripts by name from PATH, with arguments they build:
 # the same exemptions as the per-package test folders get in pyproject.toml.
-# ruff: noqa: S603, S607
 
 from __future__ import annotations
 

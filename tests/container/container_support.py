@@ -2,7 +2,7 @@
 
 # Tests drive `docker`, `git` and the kit's scripts by name from PATH, with arguments they build:
 # the same exemptions as the per-package test folders get in pyproject.toml.
-# ruff: noqa: S603, S607, S108
+# ruff: noqa: S108
 
 from __future__ import annotations
 
