@@ -5,7 +5,6 @@ the API at localhost: register, confirm (the emulator takes any digits), log in,
 stream a reply; a code change reloads the server; ``docker compose down -v`` leaves nothing behind.
 """
 
-
 from __future__ import annotations
 
 import subprocess

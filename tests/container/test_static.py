@@ -4,7 +4,6 @@ None of these needs a container engine: they run everywhere, also where the engi
 are skipped.
 """
 
-
 from __future__ import annotations
 
 import json
