@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from macro_ai.health.schemas import CamelModel
+from macro_ai.schemas import CamelModel
 
 _EMAIL_PATTERN = r"^\s*[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$"
 _EMAIL = re.compile(_EMAIL_PATTERN)

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from macro_ai.health.schemas import CamelModel
+from macro_ai.schemas import CamelModel
 
 # PostgreSQL text cannot hold NUL characters: refused here, as validation errors.
 NO_NUL = r"^[^\x00]*$"

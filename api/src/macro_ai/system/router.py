@@ -6,7 +6,7 @@ import sys
 from fastapi import APIRouter, Request
 
 from macro_ai import __version__
-from macro_ai.health.schemas import CamelModel
+from macro_ai.schemas import CamelModel
 
 router = APIRouter(tags=["system"])
 

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from macro_ai.health.schemas import CamelModel
+from macro_ai.schemas import CamelModel
 
 
 class UserProfile(CamelModel):
