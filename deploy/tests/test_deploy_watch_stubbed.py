@@ -175,15 +175,17 @@ class Scenario:
         self.stubs["elbv2"].add_response("describe_target_health", th, {"TargetGroupArn": TG})
 
     def run(self, *args: str):
+        return self.invoke(["deploy", "hobby", "--image-tag", "new", "--interval", "10s", *args])
+
+    def invoke(self, argv: list[str]):
+        """Run the CLI on the stubbed clients; fails if a scripted response was left unused."""
         aws = Aws("us-east-1")
         aws._clients.update(self.clients)
         rt = Runtime(clock=self.clock, _aws=aws)
         for s in self.stubs.values():
             s.activate()
         try:
-            result = CliRunner().invoke(
-                app, ["deploy", "hobby", "--image-tag", "new", "--interval", "10s", *args], obj=rt
-            )
+            result = CliRunner().invoke(app, argv, obj=rt)
         finally:
             for s in self.stubs.values():
                 s.deactivate()

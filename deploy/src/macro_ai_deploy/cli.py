@@ -43,6 +43,7 @@ from macro_ai_deploy.aws.gates import AwsGates
 from macro_ai_deploy.aws.params import ParameterStore, SecretStore
 from macro_ai_deploy.aws.scaling import EcsCapacity
 from macro_ai_deploy.aws.session import Aws
+from macro_ai_deploy.dbmigrate import DbMigration
 from macro_ai_deploy.durations import format_duration, parse_duration
 from macro_ai_deploy.envs import PREVIEW_PREFIX, Environment, preview, resolve
 from macro_ai_deploy.errors import DeployError, NotFound, Refused, UsageError
@@ -325,6 +326,55 @@ def rollback(
             f"previous image: {to_tag} (from {td_short(arn)}; now on {td_short(current)})", markup=False
         )
     _roll(rt, e, to_tag, _duration(timeout, "timeout"), _duration(interval, "interval"), True, "rollback")
+
+
+@app.command("db-migrate")
+def db_migrate(
+    ctx: typer.Context,
+    env: EnvArg,
+    image_tag_: Annotated[str, typer.Option("--image-tag", help="Image tag in ECR (the git commit).")],
+    timeout: Annotated[str, typer.Option(help="Give up watching the task after this long.")] = "15m",
+    interval: Annotated[str, typer.Option(help="Poll interval.")] = "5s",
+) -> None:
+    """Run `macro-ai db upgrade` of IMAGE_TAG as a one-off Fargate task, before `deploy`.
+
+    The task uses a one-off copy of the service's task definition with the api image switched (the service
+    is not changed; deregistered afterwards). Exit 0 only when the api container exited 0; 13 failed
+    (exit code or stopped reason printed); 14 timed out (the task is left running).
+    """
+    rt = _rt(ctx)
+    e = _env(env)
+    limit, every = _duration(timeout, "timeout"), _duration(interval, "interval")
+    info = rt.stacks().describe(e.stack_name)
+    if info.busy:
+        raise Refused(f"stack {e.stack_name} is {info.status}: wait for the running update to finish")
+    cluster, service, repo = (
+        info.output("ClusterName"),
+        info.output("ServiceName"),
+        info.output("EcrRepositoryName"),
+    )
+    registry = Registry(rt.aws.client("ecr"))
+    uri = registry.repository(repo)["repositoryUri"]
+    if registry.image(repo, image_tag_) is None:
+        raise NotFound(f"image {repo}:{image_tag_} is not in ECR: push it first (macro-deploy image push)")
+    console.print(
+        f"db-migrate {e.name}: `macro-ai db upgrade` with {repo}:{image_tag_} in cluster {cluster} "
+        f"(network and roles of service {service})",
+        markup=False,
+    )
+    migration = DbMigration(
+        Ecs(rt.aws.client("ecs")),
+        rt.clock,
+        cluster=cluster,
+        service=service,
+        interval=every,
+        timeout=limit,
+        say=lambda s: console.print(s, markup=False),
+    )
+    with _sigterm_holds():
+        message = migration.run(f"{uri}:{image_tag_}")
+    console.print("[bold green]DB-MIGRATE SUCCEEDED[/]: ", end="")
+    console.print(message, markup=False)
 
 
 # ---------------------------------------------------------------------------------------------- status

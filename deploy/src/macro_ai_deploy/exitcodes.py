@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     DEPLOY_ROLLED_BACK = 10  # ECS circuit breaker rolled the deployment back to the previous revision
     DEPLOY_FAILED = 11  # the deployment failed (reason printed); nothing reports it as rolled back
     DEPLOY_TIMEOUT = 12  # not steady within --timeout; the message says where it stuck
+    DB_MIGRATION_FAILED = 13  # db-migrate: `db upgrade` exited non-zero or its task stopped before it ran
+    DB_MIGRATION_TIMEOUT = 14  # db-migrate: the task did not stop within --timeout (it keeps running)
 
     MIGRATION_ROLLED_BACK = 20  # a gate failed: all traffic was moved back to the legacy target group
     MIGRATION_STOPPED_EXTERNALLY = 21  # weights changed outside this run (e.g. `migrate abort`): stopped

@@ -89,3 +89,27 @@ class Ecs:
             if tag != current_tag:
                 return tag, arn
         raise NotFound(f"no earlier revision of {family} with an image other than {current_tag}")
+
+    def register_task_definition(self, spec: dict[str, Any]) -> str:
+        td = self.client.register_task_definition(**spec)["taskDefinition"]
+        return str(td["taskDefinitionArn"])
+
+    def deregister_task_definition(self, arn: str) -> None:
+        self.client.deregister_task_definition(taskDefinition=arn)
+
+    def run_task(self, **kwargs: Any) -> tuple[str | None, list[str]]:
+        """(task ARN or None, failure reasons) of a run_task of one task."""
+        resp = self.client.run_task(**kwargs)
+        failures = [
+            f"{f.get('arn', '')} {f.get('reason', '')} {f.get('detail', '')}".strip()
+            for f in resp.get("failures", [])
+        ]
+        tasks = resp.get("tasks", [])
+        return (str(tasks[0]["taskArn"]) if tasks else None), failures
+
+    def task(self, cluster: str, arn: str) -> dict[str, Any]:
+        resp = self.client.describe_tasks(cluster=cluster, tasks=[arn])
+        tasks = resp.get("tasks", [])
+        if not tasks:
+            raise NotFound(f"task {arn} not found in cluster {cluster}")
+        return tasks[0]  # type: ignore[no-any-return]
