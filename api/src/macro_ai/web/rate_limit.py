@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from macro_ai.config.settings import Settings
 from macro_ai.errors import error_response
+from macro_ai.web.api_key import EXEMPT_PREFIXES
 
 log = structlog.get_logger("macro_ai.rate_limit")
 
@@ -97,7 +98,7 @@ def limits_from(settings: Settings) -> dict[str, Limit]:
 
 
 def route_class(path: str) -> str | None:
-    if path.startswith(("/api/health", "/api/docs", "/api/redoc", "/api/openapi.json")):
+    if path.startswith(EXEMPT_PREFIXES):  # health, docs and the OpenAPI document: never limited
         return None
     if path.startswith("/api/auth/"):
         return "auth"
