@@ -19,7 +19,7 @@ $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) uv.lock pyproject.toml api/pyproject.toml infra/pyproject.toml deploy/pyproject.toml devstack/pyproject.toml
+.venv/.synced: $(UV) uv.lock pyproject.toml contract/pyproject.toml api/pyproject.toml infra/pyproject.toml deploy/pyproject.toml devstack/pyproject.toml
 	$(UV) sync --frozen
 	@touch $@
 
@@ -31,7 +31,7 @@ run: .venv/.synced
 lint: .venv/.synced
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy api/src devstack/src infra/src deploy/src
+	$(RUN) mypy contract/src api/src devstack/src infra/src deploy/src
 
 # System packages some tests need (Debian). Without root the Redis tests are skipped with a reason.
 test-deps:

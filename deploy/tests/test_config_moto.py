@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from macro_ai_contract import load_environments
 from macro_ai_deploy.configsync import parse_env_file
 from macro_ai_deploy.errors import UsageError
 
@@ -42,7 +43,9 @@ def base(tmp_path):
 
 
 def ssm_params(aws_client, env="hobby"):
-    ps = aws_client("ssm").get_parameters_by_path(Path=f"/macro-ai/{env}/", WithDecryption=True)["Parameters"]
+    """The parameters where the environment's task reads them (hobby runs as development)."""
+    prefix = load_environments().resolve(env).parameter_prefix
+    ps = aws_client("ssm").get_parameters_by_path(Path=prefix, WithDecryption=True)["Parameters"]
     return {p["Name"].rsplit("/", 1)[1]: (p["Type"], p["Value"]) for p in ps}
 
 
@@ -93,7 +96,7 @@ def test_changed_secret_is_shown_as_changed_without_values(aws, cli, base, tmp_p
 
 
 def test_secret_stored_as_plain_string_is_retyped(aws, cli, base, aws_client):
-    aws_client("ssm").put_parameter(Name="/macro-ai/hobby/API_KEY", Value=API_KEY, Type="String")
+    aws_client("ssm").put_parameter(Name="/macro-ai/development/API_KEY", Value=API_KEY, Type="String")
     r = cli("config", "diff", "hobby", "--env-file", str(base))
     assert "retype" in r.stdout
     assert "SecureString" in r.stdout
@@ -107,7 +110,7 @@ def test_push_to_secrets_manager_json_secret(aws, cli, base, aws_client):
     assert r.exit_code == 0, r.all_output
     assert_no_secret(r)
     secret = json.loads(
-        aws_client("secretsmanager").get_secret_value(SecretId="macro-ai/hobby/app")["SecretString"]
+        aws_client("secretsmanager").get_secret_value(SecretId="macro-ai/development/app")["SecretString"]
     )
     assert secret == {
         "API_KEY": API_KEY,
@@ -120,7 +123,7 @@ def test_push_to_secrets_manager_json_secret(aws, cli, base, aws_client):
 
     # an extra key in the secret is kept (shown as store-only) unless --prune
     aws_client("secretsmanager").put_secret_value(
-        SecretId="macro-ai/hobby/app", SecretString=json.dumps({**secret, "REDIS_URL": "redis://x"})
+        SecretId="macro-ai/development/app", SecretString=json.dumps({**secret, "REDIS_URL": "redis://x"})
     )
     d = cli("config", "diff", "hobby", "--env-file", str(base), "--secrets-to", "secretsmanager")
     assert "only in store" in d.stdout
@@ -129,7 +132,7 @@ def test_push_to_secrets_manager_json_secret(aws, cli, base, aws_client):
     assert pr.exit_code == 0
     assert "1 change(s) written" in pr.stdout
     secret = json.loads(
-        aws_client("secretsmanager").get_secret_value(SecretId="macro-ai/hobby/app")["SecretString"]
+        aws_client("secretsmanager").get_secret_value(SecretId="macro-ai/development/app")["SecretString"]
     )
     assert "REDIS_URL" not in secret
     assert_no_secret(d)
@@ -137,12 +140,14 @@ def test_push_to_secrets_manager_json_secret(aws, cli, base, aws_client):
 
 
 def test_both_targets_and_per_environment_prefix(aws, cli, base, aws_client):
+    """Previews share one configuration (the preview stacks read /macro-ai/preview/); hobby is untouched."""
     r = cli("config", "push", "pr-42", "--env-file", str(base), "--secrets-to", "both")
     assert r.exit_code == 0, r.all_output
     assert ssm_params(aws_client, "pr-42")["COOKIE_ENCRYPTION_KEY"] == ("SecureString", COOKIE_KEY)
+    assert ssm_params(aws_client, "pr-7") == ssm_params(aws_client, "pr-42")
     assert (
-        aws_client("secretsmanager").describe_secret(SecretId="macro-ai/pr-42/app")["Name"]
-        == "macro-ai/pr-42/app"
+        aws_client("secretsmanager").describe_secret(SecretId="macro-ai/preview/app")["Name"]
+        == "macro-ai/preview/app"
     )
     assert ssm_params(aws_client, "hobby") == {}
 

@@ -24,8 +24,8 @@ from infra_testkit import (
     Synth,
     load,
 )
+from macro_ai_contract.service import ServiceContract, load_contract
 from macro_ai_infra.app import build_app
-from macro_ai_infra.contract import ServiceContract, load_contract
 from macro_ai_infra.profiles import HOBBY
 from macro_ai_infra.stacks.environment import EnvironmentStack
 
@@ -49,7 +49,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory, contract: ServiceContract)
     app = App(outdir=str(outdir))
     cleaned = replace(HOBBY, legacy_fleet=False).validate()
     EnvironmentStack(app, profile=cleaned, contract=contract)
-    imported = replace(cleaned, stack_name=EXISTING_VPC_STACK, existing_vpc=EXISTING_VPC).validate()
+    imported = replace(cleaned, stack_id=EXISTING_VPC_STACK, existing_vpc=EXISTING_VPC).validate()
     EnvironmentStack(app, profile=imported, contract=contract)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 from infra_testkit import ENV_STACKS, SHARED_STACK, VARIANT_STACK, Synth
+from macro_ai_contract.service import ServiceContract
 from macro_ai_infra.constructs.load_balancer import HEALTH_INTERVAL_SECONDS, HEALTHY_THRESHOLD
-from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.profiles import PROFILES
 
 HOSTS = {

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from infra_testkit import ENV_STACKS, EXISTING_VPC_STACK, PREVIEW_STACK, SHARED_STACK, Synth
+from macro_ai_contract.service import ServiceContract
 from macro_ai_infra.constructs.configuration import GENERATED_SECRET_KEY, OPERATOR_PARAMETERS
-from macro_ai_infra.contract import ServiceContract
 
 NETWORK_STACKS = (*ENV_STACKS, SHARED_STACK)
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from macro_ai_contract.service import ServiceContract, contract_path, parse_contract
 from macro_ai_infra.app import default_expiry, parse_pr
 from macro_ai_infra.constructs.configuration import OPERATOR_PARAMETERS, plain_environment
 from macro_ai_infra.constructs.preview import rule_priority
-from macro_ai_infra.contract import ServiceContract, find_contract_file, parse_contract
 from macro_ai_infra.profiles import FARGATE_SIZES, PROFILES, Profile
 
 
@@ -36,7 +36,7 @@ def test_profiles_differ_where_they_should() -> None:
         "MacroAiHobbyStack",
         "MacroAiStagingStack",
         "MacroAiProductionStack",
-        "MacroAiPreviewStack",
+        "MacroAiPreviewSharedStack",
     ]
 
 
@@ -45,7 +45,6 @@ def test_profiles_differ_where_they_should() -> None:
     [
         ({"cpu": 256, "memory_mib": 4096}, "not a Fargate size"),
         ({"min_capacity": 5, "max_capacity": 2}, "scaling bounds"),
-        ({"log_retention_days": 10}, "log retention"),
         ({"nat_gateways": 0, "vpc_endpoints": True}, "VPC endpoints"),
     ],
 )
@@ -55,7 +54,7 @@ def test_invalid_profile_is_rejected(change: dict[str, object], message: str) ->
 
 
 def test_contract_is_read_from_the_repository_file(contract: ServiceContract) -> None:
-    data = json.loads(find_contract_file().read_text())
+    data = json.loads(contract_path().read_text())
     assert contract.port == data["port"]
     assert contract.container_check_path == data["health"]["containerCheck"]
     assert contract.load_balancer_check_path == data["health"]["loadBalancerCheck"]
@@ -65,7 +64,7 @@ def test_contract_is_read_from_the_repository_file(contract: ServiceContract) ->
 
 
 def test_contract_rejects_drain_longer_than_stop_timeout() -> None:
-    data = json.loads(find_contract_file().read_text())
+    data = json.loads(contract_path().read_text())
     data["shutdown"] = {"drainSeconds": 40, "stopTimeoutSeconds": 30}
     with pytest.raises(ValueError, match="drainSeconds"):
         parse_contract(data)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, Synth
-from macro_ai_infra.contract import ServiceContract
+from macro_ai_contract.service import ServiceContract
 
 SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
 SECRET_VALUE_PATTERNS = {

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 from infra_testkit import ENV_STACKS, PREVIEW_STACK, Synth
-from macro_ai_infra.contract import ServiceContract
+from macro_ai_contract.service import ServiceContract
 from macro_ai_infra.profiles import PROFILES
 
 SERVICE_STACKS = (*ENV_STACKS, PREVIEW_STACK)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -20,10 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+from macro_ai_contract import load_contract
 
 REPO = Path(__file__).resolve().parents[2]
 KIT = REPO.parent / "shared" / "container-engine"
-CONTRACT: dict[str, Any] = json.loads((REPO / "service-contract.json").read_text())
+CONTRACT: dict[str, Any] = load_contract().raw
 PORT: int = CONTRACT["port"]
 IMAGE_TAG = "macro-ai-api:container-test"
 # What ECS does to the task: read-only root filesystem, no capabilities, no privilege escalation.

@@ -28,12 +28,13 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from macro_ai_contract import load_contract
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from typer.core import TyperGroup
 
-from macro_ai_deploy import configsync, contract, images, previews
+from macro_ai_deploy import configsync, images, previews
 from macro_ai_deploy.aws.cfn import Stacks, StackWeightStore
 from macro_ai_deploy.aws.cloudwatch import Alarms, parse_alarm_names
 from macro_ai_deploy.aws.ecr import Registry
@@ -45,7 +46,7 @@ from macro_ai_deploy.aws.scaling import EcsCapacity
 from macro_ai_deploy.aws.session import Aws
 from macro_ai_deploy.dbmigrate import DbMigration
 from macro_ai_deploy.durations import format_duration, parse_duration
-from macro_ai_deploy.envs import PREVIEW_PREFIX, Environment, preview, resolve
+from macro_ai_deploy.envs import Environment, preview, resolve
 from macro_ai_deploy.errors import DeployError, NotFound, Refused, UsageError
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.rollout import DEFAULT_STEPS, Mode, Phase, Plan, Result, Rollout, abort
@@ -832,7 +833,7 @@ def preview_list(ctx: typer.Context) -> None:
     """All preview stacks with status, age and expiry."""
     rt = _rt(ctx)
     now = rt.utcnow()
-    items = previews.previews(rt.stacks().all(PREVIEW_PREFIX))
+    items = previews.previews(rt.stacks().all(previews.stack_prefix()))
     table = Table(title=f"previews ({len(items)})", title_justify="left")
     for col in ("preview", "status", "created", "expires at", ""):
         table.add_column(col)
@@ -860,7 +861,7 @@ def preview_reap(
     rt = _rt(ctx)
     stacks = rt.stacks()
     doomed = previews.reapable(
-        previews.previews(stacks.all(PREVIEW_PREFIX)),
+        previews.previews(stacks.all(previews.stack_prefix())),
         rt.utcnow(),
         timedelta(seconds=_duration(older_than, "older-than")),
     )
@@ -892,20 +893,20 @@ def _config_plan(
     contract_path: str | None,
 ) -> tuple[Any, ...]:
     e = _env(env)
-    c = contract.load(contract_path)
+    c = load_contract(Path(contract_path) if contract_path else None)
     if not env_file.is_file():
         raise NotFound(f"env file {env_file} does not exist")
     desired = configsync.parse_env_file(env_file.read_text(), str(env_file))
     unknown = sorted(set(desired) - c.known)
     if unknown and not allow_unknown:
-        raise Refused(f"not in {c.path.name}: {', '.join(unknown)} (typo? or pass --allow-unknown)")
-    prefix = c.parameter_prefix.format(environment=e.name)
-    secret_name = c.secret_name.format(environment=e.name)
+        raise Refused(f"not in the service contract: {', '.join(unknown)} (typo? or pass --allow-unknown)")
+    # Where the environment's task reads its configuration: the environment table decides, for both sides.
+    prefix, secret_name = e.parameter_prefix, e.secret_name
     ssm = ParameterStore(rt.aws.client("ssm"))
     sm = SecretStore(rt.aws.client("secretsmanager"))
     ssm_now = ssm.read_prefix(prefix)
     sm_now = sm.read_json(secret_name) if secrets_to is not configsync.Target.SSM else None
-    changes = configsync.plan(desired, c.secrets, ssm_now, sm_now, secrets_to, prune)
+    changes = configsync.plan(desired, frozenset(c.secrets), ssm_now, sm_now, secrets_to, prune)
     return e, desired, prefix, secret_name, ssm, sm, sm_now, changes
 
 

@@ -1,49 +1,55 @@
-"""Environments and their stack names (docs/stack-contract.md)."""
+"""Environments as macro-deploy sees them: the shared table (macro_ai_contract), deployed ones only."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from macro_ai_contract import UnknownEnvironmentError, load_environments
+from macro_ai_contract import environments as table
 
 from macro_ai_deploy.errors import UsageError
 
-LONG_LIVED = {
-    "hobby": "MacroAiHobbyStack",
-    "staging": "MacroAiStagingStack",
-    "production": "MacroAiProductionStack",
-}
-PREVIEW_PREFIX = "MacroAiPreviewStack-"
-_PR = re.compile(r"^pr-([1-9][0-9]{0,6})$")
+__all__ = ["Environment", "deployed_names", "preview", "resolve"]
 
 
 @dataclass(frozen=True)
 class Environment:
+    """A deployed environment: the table's facts, with the stack that holds it."""
+
     name: str
     stack_name: str
+    app_env: str
+    parameter_prefix: str
+    secret_name: str
     pr: int | None = None
 
     @property
     def is_preview(self) -> bool:
         return self.pr is not None
 
-    @property
-    def parameter_prefix(self) -> str:
-        return f"/macro-ai/{self.name}/"
-
-    @property
-    def secret_name(self) -> str:
-        return f"macro-ai/{self.name}/app"
+    @classmethod
+    def of(cls, env: table.Environment) -> Environment:
+        if env.stack_name is None:
+            raise UsageError(
+                f"environment {env.name!r} is local: it has no stack (expected {deployed_names()})"
+            )
+        return cls(env.name, env.stack_name, env.app_env, env.parameter_prefix, env.secret_name, env.pr)
 
 
 def resolve(name: str) -> Environment:
-    if name in LONG_LIVED:
-        return Environment(name, LONG_LIVED[name])
-    m = _PR.match(name)
-    if m:
-        return Environment(name, f"{PREVIEW_PREFIX}{name}", int(m.group(1)))
-    raise UsageError(f"unknown environment {name!r}: expected hobby, staging, production or pr-<number>")
+    """A deployed environment by name (``hobby``, ``production``, ``pr-<n>``)."""
+    try:
+        return Environment.of(load_environments().resolve(name))
+    except UnknownEnvironmentError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def preview(pr: int | str) -> Environment:
-    text = str(pr)
-    return resolve(text if text.startswith("pr-") else f"pr-{text}")
+    try:
+        return Environment.of(load_environments().preview(pr))
+    except UnknownEnvironmentError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def deployed_names() -> str:
+    return ", ".join(e.name for e in load_environments().deployed()) + " or pr-<number>"

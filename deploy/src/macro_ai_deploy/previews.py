@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from macro_ai_contract import load_environments
+
 from macro_ai_deploy.aws.cfn import StackInfo
-from macro_ai_deploy.envs import PREVIEW_PREFIX, preview
+from macro_ai_deploy.envs import preview
 
 EXPIRES_TAG = "macro-ai:expires-at"
 PREVIEW_TAG = "macro-ai:preview"
@@ -58,14 +60,19 @@ class Preview:
 
     @property
     def name(self) -> str:
-        return self.stack.name.removeprefix(PREVIEW_PREFIX)
+        env = load_environments().preview_of_stack(self.stack.name)
+        return env.name if env else self.stack.name
+
+
+def stack_prefix() -> str:
+    return load_environments().preview_stack_prefix
 
 
 def previews(stacks: Sequence[StackInfo]) -> list[Preview]:
     return [
         Preview(s, parse_iso(s.tags.get(EXPIRES_TAG, "")))
         for s in stacks
-        if s.name.startswith(f"{PREVIEW_PREFIX}pr-")
+        if load_environments().preview_of_stack(s.name) is not None
     ]
 
 

@@ -12,20 +12,22 @@ from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
+from macro_ai_contract import UnknownEnvironmentError, load_contract, load_environments
 
-from macro_ai_infra.contract import load_contract
 from macro_ai_infra.profiles import LONG_LIVED, PROFILES, with_overrides
 from macro_ai_infra.stacks.environment import EnvironmentStack
 from macro_ai_infra.stacks.preview import PreviewSharedStack, PreviewStack
 
 
 def parse_pr(value: object) -> int | None:
+    """``-c pr=<n>`` (or ``pr-<n>``): the pull request whose preview stack to add, by the table's pattern."""
     if value in (None, ""):
         return None
-    text = str(value).removeprefix("pr-")
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"context pr must be a positive pull request number, got {value!r}")
-    return int(text)
+    try:
+        env = load_environments().preview(str(value))
+    except UnknownEnvironmentError:
+        raise ValueError(f"context pr must be a pull request number, got {value!r}") from None
+    return env.pr
 
 
 def default_expiry(ttl_hours: int, now: dt.datetime | None = None) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from macro_ai_contract import Environment, load_environments
+
 # Log retention values CloudWatch accepts (days); profiles must pick one of them.
 VALID_LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -101,10 +103,7 @@ WORKDAY_STOP = Schedule("WorkdayStop", "0", "19", "MON-FRI", 0, 0)
 
 @dataclass(frozen=True)
 class Profile:
-    key: str  # hobby | staging | production | preview
-    environment: str  # Parameter Store / Secrets Manager / tag environment name
-    app_env: str  # APP_ENV of the container (previews: pr-<n>, set per stack)
-    stack_name: str
+    key: str  # an environment of environments.json, or "preview" for every pull request's stack
     region: str
     # sizing
     cpu: int  # Fargate CPU units
@@ -120,7 +119,6 @@ class Profile:
     health_check_grace_seconds: int
     deregistration_delay_seconds: int
     # observability
-    log_retention_days: int
     alarms: AlarmThresholds
     container_insights: bool
     # domains (hosted zone imported from data: no lookups)
@@ -151,6 +149,31 @@ class Profile:
     retain_data: bool = True  # RETAIN ECR/secrets/log groups/DB on stack deletion
     image_tag_default: str = "latest-release"  # only a placeholder default; CI always passes ImageTag
     preview_ttl_hours: int = 0
+    stack_id: str = ""  # "" = the environment table's stack name; tests synthesize variants beside it
+
+    @property
+    def env(self) -> Environment:
+        """This profile's facts in the environment table (for previews: their shared configuration)."""
+        table = load_environments()
+        return table.preview_config if self.key == "preview" else table.resolve(self.key)
+
+    @property
+    def environment(self) -> str:
+        """The configuration namespace: Parameter Store / Secrets Manager / tag environment name."""
+        return self.env.config_name
+
+    @property
+    def app_env(self) -> str:
+        return self.env.app_env
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack_id or self.env.stack_name or load_environments().preview_shared_stack
+
+    @property
+    def log_retention_days(self) -> int:
+        table = load_environments()
+        return table.log_retention_days[self.env.log_retention or table.preview_log_retention]
 
     @property
     def cost_center(self) -> str:
@@ -158,7 +181,7 @@ class Profile:
 
     def api_host(self, pr: int | None = None) -> str:
         if pr is not None:
-            return f"pr-{pr}-api.{self.domain_name}"
+            return load_environments().preview_api_host(pr, self.domain_name)
         return f"{self.api_host_prefix}.{self.domain_name}"
 
     def validate(self) -> Profile:
@@ -186,9 +209,6 @@ _COMMON_ZONE = "Z0000000000000000000A"  # set the real hosted zone id here (or -
 
 HOBBY = Profile(
     key="hobby",
-    environment="development",
-    app_env="development",
-    stack_name="MacroAiHobbyStack",
     region="us-east-1",
     cpu=256,
     memory_mib=512,
@@ -201,7 +221,6 @@ HOBBY = Profile(
     schedules=(),
     health_check_grace_seconds=30,
     deregistration_delay_seconds=30,
-    log_retention_days=14,
     alarms=AlarmThresholds(5.0, 3.0, 1, 90, 90),
     container_insights=True,
     domain_name=_COMMON_DOMAIN,
@@ -223,9 +242,6 @@ HOBBY = Profile(
 
 STAGING = Profile(
     key="staging",
-    environment="staging",
-    app_env="staging",
-    stack_name="MacroAiStagingStack",
     region="us-east-1",
     cpu=512,
     memory_mib=1024,
@@ -238,7 +254,6 @@ STAGING = Profile(
     schedules=(),
     health_check_grace_seconds=30,
     deregistration_delay_seconds=30,
-    log_retention_days=30,
     alarms=AlarmThresholds(2.0, 2.5, 1, 85, 85),
     container_insights=True,
     domain_name=_COMMON_DOMAIN,
@@ -258,9 +273,6 @@ STAGING = Profile(
 
 PRODUCTION = Profile(
     key="production",
-    environment="production",
-    app_env="production",
-    stack_name="MacroAiProductionStack",
     region="us-east-1",
     cpu=512,
     memory_mib=1024,
@@ -277,7 +289,6 @@ PRODUCTION = Profile(
     ),
     health_check_grace_seconds=30,
     deregistration_delay_seconds=30,
-    log_retention_days=90,
     alarms=AlarmThresholds(1.0, 2.0, 1, 80, 80),
     container_insights=True,
     domain_name=_COMMON_DOMAIN,
@@ -297,10 +308,7 @@ PRODUCTION = Profile(
 )
 
 PREVIEW = Profile(
-    key="preview",
-    environment="preview",
-    app_env="preview",  # replaced by pr-<n> per preview stack
-    stack_name="MacroAiPreviewStack",
+    key="preview",  # replaced by pr-<n> per preview stack
     region="us-east-1",
     cpu=256,
     memory_mib=512,
@@ -313,7 +321,6 @@ PREVIEW = Profile(
     schedules=(WORKDAY_START, WORKDAY_STOP),
     health_check_grace_seconds=30,
     deregistration_delay_seconds=5,
-    log_retention_days=7,
     alarms=AlarmThresholds(10.0, 5.0, 1, 95, 95),
     container_insights=True,
     domain_name=_COMMON_DOMAIN,
@@ -336,7 +343,8 @@ PREVIEW = Profile(
 )
 
 PROFILES: dict[str, Profile] = {p.key: p.validate() for p in (HOBBY, STAGING, PRODUCTION, PREVIEW)}
-LONG_LIVED = ("hobby", "staging", "production")
+# Every deployed environment of the table has a profile (a test checks it); previews share one.
+LONG_LIVED = tuple(env.name for env in load_environments().deployed())
 
 
 def with_overrides(profile: Profile, context: dict[str, object]) -> Profile:

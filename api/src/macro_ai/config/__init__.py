@@ -1,5 +1,5 @@
-"""Typed configuration: settings, their sources, and run-time secret refresh."""
+"""Typed configuration of the service: the schema, its sources and the live (refreshed) view."""
 
-from macro_ai.config.settings import ConfigError, Environment, Settings, load_settings
+from macro_ai.config.settings import ConfigError, Settings, load_settings
 
-__all__ = ["ConfigError", "Environment", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings"]

@@ -7,54 +7,21 @@ Manager JSON secret. Every problem is collected and reported by item name, never
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from macro_ai_contract import AppBehaviour, load_environments
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from macro_ai.config import aws_sources
 
-_PREVIEW = re.compile(r"pr-[1-9][0-9]{0,5}")
 
-
-class Environment(enum.StrEnum):
-    DEVELOPMENT = "development"
-    TEST = "test"
-    PREVIEW = "preview"
-    STAGING = "staging"
-    PRODUCTION = "production"
-
-
-@dataclass(frozen=True)
-class EnvironmentProfile:
-    """What differs between environments, as data rather than ``if env == ...`` branches."""
-
-    reads_dotenv: bool
-    secure_cookies: bool
-    offline_provider_allowed: bool
-
-
-PROFILES: Mapping[Environment, EnvironmentProfile] = {
-    Environment.DEVELOPMENT: EnvironmentProfile(True, False, True),
-    Environment.TEST: EnvironmentProfile(False, True, True),
-    Environment.PREVIEW: EnvironmentProfile(False, True, True),
-    Environment.STAGING: EnvironmentProfile(False, True, False),
-    Environment.PRODUCTION: EnvironmentProfile(False, True, False),
-}
-
-
-def classify_environment(name: str) -> Environment:
-    """``pr-<n>`` is a preview; anything else must name an environment exactly."""
-    if _PREVIEW.fullmatch(name):
-        return Environment.PREVIEW
-    if name == Environment.PREVIEW.value:
-        raise ValueError("a preview environment is named pr-<number>")
-    return Environment(name)
+def environment_behaviour(app_env: str) -> AppBehaviour:
+    """What an ``APP_ENV`` value means for the service (environments.json); ValueError if it is unknown."""
+    return load_environments().behaviour(app_env)
 
 
 def _split_csv(value: Any) -> Any:
@@ -136,9 +103,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_environment(cls, value: str) -> str:
         try:
-            classify_environment(value)
+            environment_behaviour(value)
         except ValueError:
-            raise ValueError("must be development, test, staging, production or pr-<number>") from None
+            raise ValueError(f"must be {load_environments().app_env_description()}") from None
         return value
 
     @field_validator("cors_allowed_origins", mode="before")
@@ -187,16 +154,12 @@ class Settings(BaseSettings):
         if self.ai_provider == "openai" and self.openai_api_key is None:
             raise ValueError("OPENAI_API_KEY is required when AI_PROVIDER is openai")
         if self.ai_provider == "offline" and not self.profile.offline_provider_allowed:
-            raise ValueError(f"AI_PROVIDER=offline is not allowed in {self.environment.value}")
+            raise ValueError(f"AI_PROVIDER=offline is not allowed in {self.app_env}")
         return self
 
     @property
-    def environment(self) -> Environment:
-        return classify_environment(self.app_env)
-
-    @property
-    def profile(self) -> EnvironmentProfile:
-        return PROFILES[self.environment]
+    def profile(self) -> AppBehaviour:
+        return environment_behaviour(self.app_env)
 
     @property
     def parameter_store_path(self) -> str:
@@ -214,10 +177,10 @@ class Settings(BaseSettings):
 
     @property
     def preview_origin_pattern(self) -> str | None:
-        """Anchored pattern for preview frontends (``https://pr-<n>.<domain>``)."""
+        """Anchored pattern for preview frontends (``https://pr-<n>.<domain>``, environments.json)."""
         if self.custom_domain_name is None:
             return None
-        return r"https://pr-[0-9]{1,6}\." + re.escape(self.custom_domain_name)
+        return load_environments().preview_frontend_origin_regex(self.custom_domain_name)
 
 
 class ConfigError(Exception):
@@ -280,13 +243,11 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
     try:
         dotenv = env_file if env_file is not None and env_file.is_file() else None
         bootstrap = _Bootstrap(_env_file=dotenv)
-        reads_dotenv = PROFILES[classify_environment(bootstrap.app_env)].reads_dotenv
-    except ValueError:
-        raise ConfigError(
-            ["APP_ENV: must be development, test, staging, production or pr-<number>"]
-        ) from None
+        reads_dotenv = environment_behaviour(bootstrap.app_env).reads_dotenv
     except ValidationError as exc:
         raise ConfigError([_describe(e) for e in exc.errors()]) from None
+    except ValueError:
+        raise ConfigError([f"APP_ENV: must be {load_environments().app_env_description()}"]) from None
     dotenv = dotenv if reads_dotenv else None
     try:
         overrides = aws_overrides(bootstrap.model_dump())

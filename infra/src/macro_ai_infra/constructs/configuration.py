@@ -20,8 +20,8 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
+from macro_ai_contract.service import ServiceContract
 
-from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.nag import acknowledge
 from macro_ai_infra.profiles import DatabaseConfig, Profile
 
@@ -115,7 +115,7 @@ class Configuration(Construct):
         settings: dict[str, str] | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.prefix = contract.parameter_prefix(profile.environment)
+        self.prefix = profile.env.parameter_prefix
         self.parameter_path_arn_suffix = f"parameter{self.prefix}*"
 
         self.setting_parameters: dict[str, ssm.StringParameter] = {}
@@ -145,7 +145,7 @@ class Configuration(Construct):
         self.app_secret = secretsmanager.Secret(
             self,
             "AppSecret",
-            secret_name=contract.secret_name(profile.environment),
+            secret_name=profile.env.secret_name,
             description=(
                 f"{contract.service} secrets ({profile.environment}): one JSON key per secret of the "
                 "service contract. Values are set by operators, never by the template."

@@ -19,10 +19,11 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from macro_ai_contract import load_environments
 
 from macro_ai_infra.constructs.load_balancer import api_target_group
 
-SHARED_STACK_NAME = "MacroAiPreviewSharedStack"
+SHARED_STACK_NAME = load_environments().preview_shared_stack
 EXPORT_PREFIX = "MacroAiPreviewShared"
 SHARED_EXPORT_KEYS = (
     "VpcId",

@@ -15,9 +15,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
+from macro_ai_contract.service import ServiceContract
 
 from macro_ai_infra.constructs import log_retention
-from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.nag import acknowledge, acknowledge_parameter_path, parameter_path_arns
 from macro_ai_infra.profiles import Profile
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import Aws, Environment, Stack
 from constructs import Construct
+from macro_ai_contract.service import ServiceContract
 
 from macro_ai_infra.constructs.configuration import Configuration, Database, plain_environment, split_settings
 from macro_ai_infra.constructs.cost import Budget, apply_tags
@@ -16,7 +17,6 @@ from macro_ai_infra.constructs.network import Network
 from macro_ai_infra.constructs.registry import Registry
 from macro_ai_infra.constructs.service import ApiService, create_cluster
 from macro_ai_infra.constructs.traffic_split import TrafficSplit
-from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.profiles import Profile
 from macro_ai_infra.stacks.common import image_tag_parameter, output, weight_parameter
 

@@ -9,6 +9,8 @@ from aws_cdk import Aws, Environment, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
+from macro_ai_contract import load_environments
+from macro_ai_contract.service import ServiceContract
 
 from macro_ai_infra.constructs.configuration import (
     Configuration,
@@ -28,14 +30,13 @@ from macro_ai_infra.constructs.preview import (
 )
 from macro_ai_infra.constructs.registry import Registry
 from macro_ai_infra.constructs.service import ApiService, create_cluster
-from macro_ai_infra.contract import ServiceContract
 from macro_ai_infra.profiles import Profile
 from macro_ai_infra.stacks.common import image_tag_parameter, output
 from macro_ai_infra.stacks.environment import stack_tags
 
 
 def preview_stack_name(pr: int) -> str:
-    return f"MacroAiPreviewStack-pr-{pr}"
+    return str(load_environments().preview(pr).stack_name)
 
 
 class PreviewSharedStack(Stack):
@@ -164,11 +165,11 @@ class PreviewStack(Stack):
         settings = plain_environment(
             profile,
             contract,
-            app_env=f"pr-{pr}",
+            app_env=load_environments().preview(pr).app_env,
             region=Aws.REGION,
-            cors_allowed_origins=(f"https://pr-{pr}.{profile.domain_name}",),
+            cors_allowed_origins=(load_environments().preview_frontend_origin(pr, profile.domain_name),),
         )
-        prefix = contract.parameter_prefix(profile.environment)
+        prefix = profile.env.parameter_prefix
         plain, via_parameter = split_settings(settings)
         api = ApiService(
             self,
