@@ -28,11 +28,24 @@ class ServiceContract:
     readiness_path: str
     load_balancer_check_path: str
     container_check_path: str
-    drain_seconds: int
+    drain_seconds: int  # after the detection time: the longest wait for in-flight requests and streams
     stop_timeout_seconds: int
+    health_check_interval_seconds: int
+    health_check_timeout_seconds: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+    load_balancer_idle_timeout_seconds: int
+    keep_alive_timeout_seconds: int
+    max_request_body_bytes: int
+    max_stream_seconds: int
     environment: tuple[str, ...]
     secrets: tuple[str, ...]
     raw: dict[str, Any]
+
+    @property
+    def detection_seconds(self) -> int:
+        """How long a load balancer takes to stop routing to a target whose health check fails."""
+        return self.health_check_interval_seconds * self.unhealthy_threshold
 
     @property
     def known(self) -> frozenset[str]:
@@ -47,6 +60,8 @@ def _names(section: dict[str, Any]) -> tuple[str, ...]:
 def parse_contract(data: dict[str, Any]) -> ServiceContract:
     health = data["health"]
     shutdown = data["shutdown"]
+    balancer = data["loadBalancer"]
+    http = data["http"]
     contract = ServiceContract(
         service=str(data["service"]),
         port=int(data["port"]),
@@ -56,12 +71,29 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
         container_check_path=str(health["containerCheck"]),
         drain_seconds=int(shutdown["drainSeconds"]),
         stop_timeout_seconds=int(shutdown["stopTimeoutSeconds"]),
+        health_check_interval_seconds=int(balancer["healthCheckIntervalSeconds"]),
+        health_check_timeout_seconds=int(balancer["healthCheckTimeoutSeconds"]),
+        healthy_threshold=int(balancer["healthyThreshold"]),
+        unhealthy_threshold=int(balancer["unhealthyThreshold"]),
+        load_balancer_idle_timeout_seconds=int(balancer["idleTimeoutSeconds"]),
+        keep_alive_timeout_seconds=int(http["keepAliveTimeoutSeconds"]),
+        max_request_body_bytes=int(http["maxRequestBodyBytes"]),
+        max_stream_seconds=int(data["streams"]["maxSeconds"]),
         environment=_names(data["environment"]),
         secrets=_names(data["secrets"]),
         raw=data,
     )
+    problems = []
     if contract.drain_seconds >= contract.stop_timeout_seconds:
-        raise ValueError("contract: drainSeconds must be shorter than stopTimeoutSeconds")
+        problems.append("drainSeconds must be shorter than stopTimeoutSeconds")
+    if contract.stop_timeout_seconds > 120:
+        problems.append("stopTimeoutSeconds above 120 is not an ECS value")
+    if contract.keep_alive_timeout_seconds <= contract.load_balancer_idle_timeout_seconds:
+        problems.append("keepAliveTimeoutSeconds must exceed the load balancer's idleTimeoutSeconds")
+    if contract.health_check_timeout_seconds >= contract.health_check_interval_seconds:
+        problems.append("the health check timeout must be shorter than its interval")
+    if problems:
+        raise ValueError("contract: " + "; ".join(problems))
     if overlap := set(contract.environment) & set(contract.secrets):
         raise ValueError(f"contract: names both environment and secret: {sorted(overlap)}")
     return contract
