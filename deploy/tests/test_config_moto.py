@@ -1,5 +1,7 @@
-"""`config diff|push` against moto over HTTP: Parameter Store SecureString and Secrets Manager JSON secret.
-The CLI output (stdout and stderr) must never contain a secret value."""
+"""`config diff|push` against moto over HTTP: secrets into the environment's Secrets Manager JSON secret,
+the operator parameters (Cognito ids) into Parameter Store, exactly where the task reads them (the check
+against the synthesized task definitions is infra/tests/test_config_locations.py). Output never contains a
+secret value."""
 
 from __future__ import annotations
 
@@ -30,12 +32,14 @@ def assert_no_secret(result) -> None:
         assert s not in result.stderr
 
 
+POOL_ID = "us-east-1_" + "0" * 32
+
+
 @pytest.fixture
 def base(tmp_path):
     return env_file(
         tmp_path,
-        LOG_LEVEL="info",
-        CORS_ALLOWED_ORIGINS="https://app.example",
+        AWS_COGNITO_USER_POOL_ID=POOL_ID,
         API_KEY=API_KEY,
         COOKIE_ENCRYPTION_KEY=COOKIE_KEY,
         RELATIONAL_DATABASE_URL=f'"{DB_URL}"',
@@ -43,27 +47,35 @@ def base(tmp_path):
 
 
 def ssm_params(aws_client, env="hobby"):
-    """The parameters where the environment's task reads them (hobby runs as development)."""
+    """The parameters under the environment's prefix (hobby runs as development)."""
     prefix = load_environments().resolve(env).parameter_prefix
     ps = aws_client("ssm").get_parameters_by_path(Path=prefix, WithDecryption=True)["Parameters"]
     return {p["Name"].rsplit("/", 1)[1]: (p["Type"], p["Value"]) for p in ps}
 
 
-def test_push_to_parameter_store_uses_securestring_for_secrets(aws, cli, base, aws_client):
+def app_secret(aws_client, env="hobby"):
+    name = load_environments().resolve(env).secret_name
+    return json.loads(aws_client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
+
+
+def test_push_writes_where_the_hobby_task_reads(aws, cli, base, aws_client):
+    """Secrets as JSON keys of macro-ai/development/app, the pool id as a String parameter; nothing else."""
     diff = cli("config", "diff", "hobby", "--env-file", str(base), "--exit-code")
     assert diff.exit_code == 8, diff.all_output
-    assert "5 change(s)" in diff.stdout
+    assert "4 change(s)" in diff.stdout
     assert "(secret)" in diff.stdout
-    assert "https://app.example" in diff.stdout
+    assert "│ ssm " in diff.stdout
     assert_no_secret(diff)
 
     push = cli("config", "push", "hobby", "--env-file", str(base))
     assert push.exit_code == 0, push.all_output
     assert_no_secret(push)
-    p = ssm_params(aws_client)
-    assert p["API_KEY"] == ("SecureString", API_KEY)
-    assert p["RELATIONAL_DATABASE_URL"] == ("SecureString", DB_URL)  # quotes stripped
-    assert p["LOG_LEVEL"] == ("String", "info")
+    assert app_secret(aws_client) == {
+        "API_KEY": API_KEY,
+        "COOKIE_ENCRYPTION_KEY": COOKIE_KEY,
+        "RELATIONAL_DATABASE_URL": DB_URL,  # quotes stripped
+    }
+    assert ssm_params(aws_client) == {"AWS_COGNITO_USER_POOL_ID": ("String", POOL_ID)}
 
     again = cli("config", "diff", "hobby", "--env-file", str(base), "--exit-code")
     assert again.exit_code == 0
@@ -74,8 +86,7 @@ def test_changed_secret_is_shown_as_changed_without_values(aws, cli, base, tmp_p
     assert cli("config", "push", "hobby", "--env-file", str(base)).exit_code == 0
     changed = env_file(
         tmp_path,
-        LOG_LEVEL="debug",
-        CORS_ALLOWED_ORIGINS="https://app.example",
+        AWS_COGNITO_USER_POOL_ID=POOL_ID.replace("0", "1"),
         API_KEY="N3wS3cr3t" + "y" * 30,
         COOKIE_ENCRYPTION_KEY=COOKIE_KEY,
         RELATIONAL_DATABASE_URL=DB_URL,
@@ -90,70 +101,59 @@ def test_changed_secret_is_shown_as_changed_without_values(aws, cli, base, tmp_p
     }
     assert "change" in lines["API_KEY"]
     assert "(secret)" in lines["API_KEY"]
-    assert "info" in lines["LOG_LEVEL"]
-    assert "debug" in lines["LOG_LEVEL"]
+    assert "COOKIE_ENCRYPTION_KEY" not in lines  # unchanged rows are not listed
     assert "2 change(s)" in r.stdout
 
 
-def test_secret_stored_as_plain_string_is_retyped(aws, cli, base, aws_client):
-    aws_client("ssm").put_parameter(Name="/macro-ai/development/API_KEY", Value=API_KEY, Type="String")
+def test_an_operator_parameter_stored_as_securestring_is_retyped(aws, cli, base, aws_client):
+    """ECS injects it as a String parameter; a SecureString copy would need other permissions."""
+    name = load_environments().resolve("hobby").parameter_prefix + "AWS_COGNITO_USER_POOL_ID"
+    aws_client("ssm").put_parameter(Name=name, Value=POOL_ID, Type="SecureString")
     r = cli("config", "diff", "hobby", "--env-file", str(base))
     assert "retype" in r.stdout
-    assert "SecureString" in r.stdout
-    assert_no_secret(r)
     assert cli("config", "push", "hobby", "--env-file", str(base)).exit_code == 0
-    assert ssm_params(aws_client)["API_KEY"] == ("SecureString", API_KEY)
+    assert ssm_params(aws_client)["AWS_COGNITO_USER_POOL_ID"] == ("String", POOL_ID)
 
 
-def test_push_to_secrets_manager_json_secret(aws, cli, base, aws_client):
-    r = cli("config", "push", "hobby", "--env-file", str(base), "--secrets-to", "secretsmanager")
-    assert r.exit_code == 0, r.all_output
-    assert_no_secret(r)
-    secret = json.loads(
-        aws_client("secretsmanager").get_secret_value(SecretId="macro-ai/development/app")["SecretString"]
-    )
-    assert secret == {
-        "API_KEY": API_KEY,
-        "COOKIE_ENCRYPTION_KEY": COOKIE_KEY,
-        "RELATIONAL_DATABASE_URL": DB_URL,
-    }
-    p = ssm_params(aws_client)
-    assert "API_KEY" not in p
-    assert p["LOG_LEVEL"] == ("String", "info")
-
-    # an extra key in the secret is kept (shown as store-only) unless --prune
+def test_keys_outside_the_contract_are_kept_unless_pruned(aws, cli, base, aws_client):
+    assert cli("config", "push", "hobby", "--env-file", str(base)).exit_code == 0
+    secret = app_secret(aws_client)
     aws_client("secretsmanager").put_secret_value(
-        SecretId="macro-ai/development/app", SecretString=json.dumps({**secret, "REDIS_URL": "redis://x"})
+        SecretId="macro-ai/development/app",
+        SecretString=json.dumps({**secret, "OLD_KEY": "x", "REDIS_URL": ""}),
     )
-    d = cli("config", "diff", "hobby", "--env-file", str(base), "--secrets-to", "secretsmanager")
+    d = cli("config", "diff", "hobby", "--env-file", str(base))
     assert "only in store" in d.stdout
     assert "0 change(s)" in d.stdout
-    pr = cli("config", "push", "hobby", "--env-file", str(base), "--secrets-to", "secretsmanager", "--prune")
+    pr = cli("config", "push", "hobby", "--env-file", str(base), "--prune")
     assert pr.exit_code == 0
     assert "1 change(s) written" in pr.stdout
-    secret = json.loads(
-        aws_client("secretsmanager").get_secret_value(SecretId="macro-ai/development/app")["SecretString"]
-    )
-    assert "REDIS_URL" not in secret
+    # a contract key the file leaves out (REDIS_URL) stays: ECS fails a task whose JSON key is missing
+    assert set(app_secret(aws_client)) == {*secret, "REDIS_URL"}
     assert_no_secret(d)
     assert_no_secret(pr)
 
 
-def test_both_targets_and_per_environment_prefix(aws, cli, base, aws_client):
-    """Previews share one configuration (the preview stacks read /macro-ai/preview/); hobby is untouched."""
-    r = cli("config", "push", "pr-42", "--env-file", str(base), "--secrets-to", "both")
+def test_previews_share_one_configuration(aws, cli, base, aws_client):
+    """Every preview stack reads /macro-ai/preview/ and macro-ai/preview/app; hobby is untouched."""
+    r = cli("config", "push", "pr-42", "--env-file", str(base))
     assert r.exit_code == 0, r.all_output
-    assert ssm_params(aws_client, "pr-42")["COOKIE_ENCRYPTION_KEY"] == ("SecureString", COOKIE_KEY)
-    assert ssm_params(aws_client, "pr-7") == ssm_params(aws_client, "pr-42")
-    assert (
-        aws_client("secretsmanager").describe_secret(SecretId="macro-ai/preview/app")["Name"]
-        == "macro-ai/preview/app"
-    )
+    assert app_secret(aws_client, "pr-7") == app_secret(aws_client, "pr-42")
+    assert load_environments().resolve("pr-42").secret_name == "macro-ai/preview/app"
+    assert ssm_params(aws_client, "pr-42") == {"AWS_COGNITO_USER_POOL_ID": ("String", POOL_ID)}
     assert ssm_params(aws_client, "hobby") == {}
 
 
+def test_items_the_stack_owns_are_refused(aws, cli, tmp_path):
+    f = env_file(tmp_path, LOG_LEVEL="info", API_KEY=API_KEY)
+    r = cli("config", "push", "hobby", "--env-file", str(f))
+    assert r.exit_code == 6
+    assert "LOG_LEVEL: set by the stack" in r.stderr
+    assert API_KEY not in r.all_output
+
+
 def test_unknown_names_are_refused(aws, cli, tmp_path):
-    f = env_file(tmp_path, LOG_LEVEL="info", API_KYE="typo-" + "z" * 40)
+    f = env_file(tmp_path, API_KYE="typo-" + "z" * 40)
     r = cli("config", "push", "hobby", "--env-file", str(f))
     assert r.exit_code == 6
     assert "API_KYE" in r.stderr

@@ -40,6 +40,7 @@ class ServiceContract:
     max_stream_seconds: int
     environment: tuple[str, ...]
     secrets: tuple[str, ...]
+    operator_parameters: tuple[str, ...]  # environment items operators set (config push), not the stacks
     raw: dict[str, Any]
 
     @property
@@ -81,6 +82,7 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
         max_stream_seconds=int(data["streams"]["maxSeconds"]),
         environment=_names(data["environment"]),
         secrets=_names(data["secrets"]),
+        operator_parameters=tuple(data["operatorParameters"]["names"]),
         raw=data,
     )
     problems = []
@@ -88,6 +90,8 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
         problems.append("drainSeconds must be shorter than stopTimeoutSeconds")
     if contract.stop_timeout_seconds > 120:
         problems.append("stopTimeoutSeconds above 120 is not an ECS value")
+    if stray := set(contract.operator_parameters) - set(contract.environment):
+        problems.append(f"operatorParameters not in environment: {sorted(stray)}")
     if contract.keep_alive_timeout_seconds <= contract.load_balancer_idle_timeout_seconds:
         problems.append("keepAliveTimeoutSeconds must exceed the load balancer's idleTimeoutSeconds")
     if contract.health_check_timeout_seconds >= contract.health_check_interval_seconds:

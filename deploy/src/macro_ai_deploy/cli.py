@@ -28,7 +28,8 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
-from macro_ai_contract import load_contract
+from macro_ai_contract import load_contract, load_environments
+from macro_ai_contract.config_locations import config_locations
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -875,39 +876,26 @@ def preview_reap(
 
 # ---------------------------------------------------------------------------------------------- config
 EnvFileOpt = Annotated[Path, typer.Option("--env-file", help="NAME=value lines.", exists=False)]
-SecretsToOpt = Annotated[
-    configsync.Target,
-    typer.Option(
-        help="Where secrets go: ssm (SecureString), secretsmanager (JSON secret macro-ai/<env>/app), or both."
-    ),
-]
 
 
 def _config_plan(
-    rt: Runtime,
-    env: str,
-    env_file: Path,
-    secrets_to: configsync.Target,
-    prune: bool,
-    allow_unknown: bool,
-    contract_path: str | None,
+    rt: Runtime, env: str, env_file: Path, prune: bool, contract_path: str | None
 ) -> tuple[Any, ...]:
     e = _env(env)
     c = load_contract(Path(contract_path) if contract_path else None)
     if not env_file.is_file():
         raise NotFound(f"env file {env_file} does not exist")
     desired = configsync.parse_env_file(env_file.read_text(), str(env_file))
-    unknown = sorted(set(desired) - c.known)
-    if unknown and not allow_unknown:
-        raise Refused(f"not in the service contract: {', '.join(unknown)} (typo? or pass --allow-unknown)")
-    # Where the environment's task reads its configuration: the environment table decides, for both sides.
-    prefix, secret_name = e.parameter_prefix, e.secret_name
+    # Where the environment's task reads its configuration: the same function the CDK app uses.
+    where = config_locations(load_environments().resolve(e.name), c)
+    if problems := configsync.refused_names(desired, where, c):
+        raise Refused("; ".join(problems))
     ssm = ParameterStore(rt.aws.client("ssm"))
     sm = SecretStore(rt.aws.client("secretsmanager"))
-    ssm_now = ssm.read_prefix(prefix)
-    sm_now = sm.read_json(secret_name) if secrets_to is not configsync.Target.SSM else None
-    changes = configsync.plan(desired, frozenset(c.secrets), ssm_now, sm_now, secrets_to, prune)
-    return e, desired, prefix, secret_name, ssm, sm, sm_now, changes
+    ssm_now = ssm.read_names(sorted(where.parameters.values()))
+    sm_now = sm.read_json(where.secret_name)
+    changes = configsync.plan(desired, where, ssm_now, sm_now, prune)
+    return e, desired, where, ssm, sm, sm_now, changes
 
 
 ContractOpt = Annotated[str | None, typer.Option(help="Path of service-contract.json.")]
@@ -918,23 +906,17 @@ def config_diff(
     ctx: typer.Context,
     env: EnvArg,
     env_file: EnvFileOpt,
-    secrets_to: SecretsToOpt = configsync.Target.SSM,
-    prune: Annotated[bool, typer.Option(help="Show store-only items as deletions.")] = False,
-    allow_unknown: Annotated[bool, typer.Option(help="Accept names not in the contract.")] = False,
+    prune: Annotated[bool, typer.Option(help="Show secret keys outside the contract as deletions.")] = False,
     contract_path: ContractOpt = None,
     exit_code: Annotated[bool, typer.Option(help="Exit 8 when there are changes.")] = False,
 ) -> None:
     """Show what `config push` would change. Secret values are never shown."""
     rt = _rt(ctx)
-    e, _desired, prefix, secret_name, *_, changes = _config_plan(
-        rt, env, env_file, secrets_to, prune, allow_unknown, contract_path
-    )
+    e, _desired, where, *_, changes = _config_plan(rt, env, env_file, prune, contract_path)
     n = sum(c.is_change for c in changes)
     console.print(changes_table(changes))
     console.print(
-        f"{n} change(s) for {e.name} ({prefix}*"
-        + (f", secret {secret_name}" if secrets_to is not configsync.Target.SSM else "")
-        + ")",
+        f"{n} change(s) for {e.name} (secret {where.secret_name}, parameters {e.parameter_prefix}*)",
         markup=False,
     )
     if exit_code and n:
@@ -946,19 +928,16 @@ def config_push(
     ctx: typer.Context,
     env: EnvArg,
     env_file: EnvFileOpt,
-    secrets_to: SecretsToOpt = configsync.Target.SSM,
-    prune: Annotated[bool, typer.Option(help="Delete store-only items.")] = False,
-    allow_unknown: Annotated[bool, typer.Option(help="Accept names not in the contract.")] = False,
+    prune: Annotated[bool, typer.Option(help="Delete secret keys outside the contract.")] = False,
     contract_path: ContractOpt = None,
-    kms_key_id: Annotated[str | None, typer.Option(help="KMS key for SecureString/secret.")] = None,
+    kms_key_id: Annotated[str | None, typer.Option(help="KMS key when the secret is created.")] = None,
 ) -> None:
-    """Write the env file to Parameter Store (SecureString for the contract's secrets) / Secrets Manager."""
+    """Write the env file where the environment's task reads it: secrets to its Secrets Manager secret,
+    operator parameters (Cognito ids) to Parameter Store. Everything else comes from the stack's profile."""
     rt = _rt(ctx)
-    e, desired, prefix, secret_name, ssm, sm, sm_now, changes = _config_plan(
-        rt, env, env_file, secrets_to, prune, allow_unknown, contract_path
-    )
+    e, desired, where, ssm, sm, sm_now, changes = _config_plan(rt, env, env_file, prune, contract_path)
     console.print(changes_table(changes))
-    n = configsync.apply(changes, desired, prefix, secret_name, ssm, sm, sm_now, kms_key_id)
+    n = configsync.apply(changes, desired, where, ssm, sm, sm_now, kms_key_id)
     console.print(f"{e.name}: {n} change(s) written", markup=False)
 
 

@@ -1,6 +1,7 @@
-"""`config diff|push`: env file -> Parameter Store (SecureString for secrets) and/or Secrets Manager.
+"""`config diff|push`: an env file -> where the environment's task reads it (contract's config_locations).
 
-Secret values are never rendered: only whether they are added, changed, unchanged or only in the store.
+Secrets go to the JSON keys of the environment's Secrets Manager secret; operator parameters (the Cognito ids)
+to String parameters. Secret values are never rendered: only whether they are added, changed or unchanged.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+from macro_ai_contract.config_locations import ConfigLocations
+from macro_ai_contract.service import ServiceContract
 
 from macro_ai_deploy.aws.params import ParameterStore, SecretStore, StoredParam
 from macro_ai_deploy.errors import UsageError
@@ -35,16 +39,12 @@ def parse_env_file(text: str, source: str = "env file") -> dict[str, str]:
     return out
 
 
-class Target(StrEnum):
-    SSM = "ssm"
-    SECRETSMANAGER = "secretsmanager"
-    BOTH = "both"
-
-
 class Action(StrEnum):
     ADD = "add"
     CHANGE = "change"
-    RETYPE = "retype"  # same value, wrong parameter type (e.g. a secret stored as plain String)
+    RETYPE = (
+        "retype"  # same value, wrong parameter type (e.g. a String the task expects stored as SecureString)
+    )
     SAME = "unchanged"
     EXTRA = "only in store"
     DELETE = "delete"
@@ -70,82 +70,57 @@ def _display(value: str | None, secret: bool) -> str:
     return "(secret)" if secret else value
 
 
+def refused_names(desired: dict[str, str], where: ConfigLocations, contract: ServiceContract) -> list[str]:
+    """One line per item of the env file that config push must not write, and why."""
+    problems = []
+    for name in sorted(set(desired) - where.names):
+        if name in contract.known:
+            problems.append(f"{name}: set by the stack from its profile (infra), not by config push")
+        else:
+            problems.append(f"{name}: not in the service contract (typo?)")
+    return problems
+
+
+def _compare(store: str, name: str, secret: bool, now: str | None, want: str) -> Change:
+    if now is None:
+        return Change(store, name, Action.ADD, secret, "-", _display(want, secret))
+    action = Action.SAME if now == want else Action.CHANGE
+    return Change(store, name, action, secret, _display(now, secret), _display(want, secret))
+
+
 def plan(
     desired: dict[str, str],
-    secret_names: frozenset[str],
+    where: ConfigLocations,
     ssm_now: dict[str, StoredParam],
     sm_now: dict[str, str] | None,
-    target: Target,
     prune: bool = False,
 ) -> list[Change]:
+    """What to write so that the task reads ``desired``. ``ssm_now`` is keyed by full parameter name."""
     changes: list[Change] = []
-    to_ssm = {
-        k: v for k, v in desired.items() if k not in secret_names or target in (Target.SSM, Target.BOTH)
-    }
-    for name in sorted(set(to_ssm) | set(ssm_now)):
-        secret = name in secret_names
-        cur = ssm_now.get(name)
-        if name not in to_ssm:
-            assert cur is not None
-            changes.append(
-                Change(
-                    "ssm",
-                    name,
-                    Action.DELETE if prune else Action.EXTRA,
-                    secret,
-                    _display(cur.value, secret or cur.type == "SecureString"),
-                )
-            )
+    for name, parameter in sorted(where.parameters.items()):
+        if name not in desired:
             continue
-        want_type = "SecureString" if secret else "String"
-        if cur is None:
-            changes.append(Change("ssm", name, Action.ADD, secret, "-", _display(to_ssm[name], secret)))
-        elif cur.value != to_ssm[name]:
+        cur = ssm_now.get(parameter)
+        change = _compare("ssm", name, False, cur.value if cur else None, desired[name])
+        if cur is not None and change.action is Action.SAME and cur.type != "String":
+            change = Change("ssm", name, Action.RETYPE, False, cur.type, "String")
+        changes.append(change)
+    wanted = {k: v for k, v in desired.items() if k in where.secret_keys}
+    now = sm_now or {}
+    for name in sorted(set(wanted) | set(now)):
+        if name in wanted:
+            changes.append(_compare("secretsmanager", name, True, now.get(name), wanted[name]))
+        elif name not in where.secret_keys:  # a contract key this file leaves out stays as it is
             changes.append(
-                Change(
-                    "ssm",
-                    name,
-                    Action.CHANGE,
-                    secret,
-                    _display(cur.value, secret or cur.type == "SecureString"),
-                    _display(to_ssm[name], secret),
-                )
+                Change("secretsmanager", name, Action.DELETE if prune else Action.EXTRA, True, "(secret)")
             )
-        elif cur.type != want_type:
-            changes.append(Change("ssm", name, Action.RETYPE, secret, cur.type, want_type))
-        else:
-            changes.append(
-                Change(
-                    "ssm",
-                    name,
-                    Action.SAME,
-                    secret,
-                    _display(cur.value, secret),
-                    _display(to_ssm[name], secret),
-                )
-            )
-    if target in (Target.SECRETSMANAGER, Target.BOTH):
-        want = {k: v for k, v in desired.items() if k in secret_names}
-        now = sm_now or {}
-        for name in sorted(set(want) | set(now)):
-            if name not in want:
-                changes.append(
-                    Change("secretsmanager", name, Action.DELETE if prune else Action.EXTRA, True, "(secret)")
-                )
-            elif name not in now:
-                changes.append(Change("secretsmanager", name, Action.ADD, True, "-", "(secret)"))
-            elif now[name] != want[name]:
-                changes.append(Change("secretsmanager", name, Action.CHANGE, True, "(secret)", "(secret)"))
-            else:
-                changes.append(Change("secretsmanager", name, Action.SAME, True, "(secret)", "(secret)"))
     return changes
 
 
 def apply(
     changes: list[Change],
     desired: dict[str, str],
-    prefix: str,
-    secret_name: str,
+    where: ConfigLocations,
     ssm: ParameterStore,
     sm: SecretStore,
     sm_now: dict[str, str] | None,
@@ -153,13 +128,8 @@ def apply(
 ) -> int:
     n = 0
     for c in changes:
-        if c.store != "ssm":
-            continue
-        if c.action in (Action.ADD, Action.CHANGE, Action.RETYPE):
-            ssm.put(prefix + c.name, desired[c.name], secure=c.secret, kms_key_id=kms_key_id)
-            n += 1
-        elif c.action is Action.DELETE:
-            ssm.delete(prefix + c.name)
+        if c.store == "ssm" and c.is_change:
+            ssm.put(where.parameters[c.name], desired[c.name], secure=False)
             n += 1
     sm_changes = [c for c in changes if c.store == "secretsmanager" and c.is_change]
     if sm_changes:
@@ -169,6 +139,6 @@ def apply(
                 data.pop(c.name, None)
             else:
                 data[c.name] = desired[c.name]
-        sm.write_json(secret_name, data, exists=sm_now is not None, kms_key_id=kms_key_id)
+        sm.write_json(where.secret_name, data, exists=sm_now is not None, kms_key_id=kms_key_id)
         n += len(sm_changes)
     return n

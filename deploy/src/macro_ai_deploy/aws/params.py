@@ -28,6 +28,15 @@ class ParameterStore:
                 out[short] = StoredParam(short, p["Type"], p["Value"])
         return out
 
+    def read_names(self, names: list[str]) -> dict[str, StoredParam]:
+        """The parameters that exist among ``names``, keyed by full name."""
+        out: dict[str, StoredParam] = {}
+        for start in range(0, len(names), 10):  # GetParameters takes at most 10 names
+            page = self.client.get_parameters(Names=names[start : start + 10], WithDecryption=True)
+            for p in page["Parameters"]:
+                out[p["Name"]] = StoredParam(p["Name"], p["Type"], p["Value"])
+        return out
+
     def put(self, name: str, value: str, secure: bool, kms_key_id: str | None = None) -> None:
         kwargs: dict[str, Any] = {
             "Name": name,

@@ -20,13 +20,13 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-from macro_ai_contract.service import ServiceContract
+from macro_ai_contract.service import ServiceContract, load_contract
 
 from macro_ai_infra.nag import acknowledge
 from macro_ai_infra.profiles import DatabaseConfig, Profile
 
-# Contract environment names whose values are owned by operators and read from Parameter Store by ECS.
-OPERATOR_PARAMETERS = ("AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID")
+# Contract environment names whose values are owned by operators (config push) and injected by ECS.
+OPERATOR_PARAMETERS = load_contract().operator_parameters
 # Setting names that look like secrets never become plain environment values, even when their value is not
 # secret (e.g. AWS_COGNITO_REFRESH_TOKEN_EXPIRY, a number of days): ECS injects them from Parameter Store.
 SECRET_LOOKING_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL", re.IGNORECASE)
