@@ -47,7 +47,7 @@ from macro_ai_deploy.aws.scaling import EcsCapacity
 from macro_ai_deploy.aws.session import Aws
 from macro_ai_deploy.dbmigrate import DbMigration
 from macro_ai_deploy.durations import format_duration, parse_duration
-from macro_ai_deploy.envs import Environment, preview, resolve
+from macro_ai_deploy.envs import Environment, deployed_names, preview, resolve
 from macro_ai_deploy.errors import DeployError, NotFound, Refused, UsageError
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.rollout import DEFAULT_STEPS, Mode, Phase, Plan, Result, Rollout, abort
@@ -196,7 +196,7 @@ def _rt(ctx: typer.Context) -> Runtime:
     return obj
 
 
-EnvArg = Annotated[str, typer.Argument(help="hobby | staging | production | pr-<n>", show_default=False)]
+EnvArg = Annotated[str, typer.Argument(help=" | ".join(deployed_names().split(", ")), show_default=False)]
 
 
 def _env(name: str) -> Environment:

@@ -52,4 +52,5 @@ def preview(pr: int | str) -> Environment:
 
 
 def deployed_names() -> str:
-    return ", ".join(e.name for e in load_environments().deployed()) + " or pr-<number>"
+    """For help and error texts: every deployed environment of the table, then the preview pattern."""
+    return ", ".join(e.name for e in load_environments().deployed()) + ", pr-<number>"
