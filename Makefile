@@ -48,7 +48,7 @@ bench: .venv/.synced
 clean-data:
 	rm -rf .data
 
-# --- containers (issue 6): `docker` is the real Docker CLI, or the container engine kit's shim
+# --- containers: `docker` is the real Docker CLI, or the container engine kit's shim
 # (`make container-kit` sets the kit up where there is no Docker engine; then `. ../shared/container-engine/env.sh`).
 IMAGE ?= macro-ai-api:dev
 KIT_DIR := ../shared/container-engine
