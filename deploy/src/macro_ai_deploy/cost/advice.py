@@ -31,14 +31,9 @@ def _with_services(deployment: Deployment, change: dict[str, object]) -> Deploym
     return replace(deployment, parts=parts)
 
 
-def _floor(service: FargateService) -> int:
-    """The fewest tasks that run while the load is there (the largest floor a schedule sets, at least 1)."""
-    mins = [service.min_capacity] + [a.min_capacity for a in service.schedules if a.min_capacity is not None]
-    return max(1, *mins)
-
-
 def smallest_size(service: FargateService, load: Load, pricer: Pricer) -> tuple[int, int, int] | None:
-    """(cpu units, memory MiB, tasks at peak) of the smallest size serving the peak with headroom."""
+    """(cpu units, memory MiB, tasks at peak) of the smallest size that serves the peak with headroom
+    within the service's maximum task count."""
     headroom = pricer.loads.headroom_percent
     floor_mib = pricer.loads.task_memory_floor_mib
     fits = []
@@ -48,10 +43,9 @@ def smallest_size(service: FargateService, load: Load, pricer: Pricer) -> tuple[
             continue
         needed = tasks_needed(load.requests_per_second, pricer.per_task_rps(cpu), headroom)
         fits.append((cpu, memory, needed))
-    for limit in (_floor(service), service.max_capacity):
-        for cpu, memory, needed in fits:
-            if needed <= limit:
-                return cpu, memory, max(needed, 1)
+    for cpu, memory, needed in fits:
+        if needed <= service.max_capacity:
+            return cpu, memory, max(needed, 1)
     return None
 
 
