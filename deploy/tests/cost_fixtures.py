@@ -89,8 +89,7 @@ LOADS: dict[str, Any] = {
 }
 
 CAPACITY: dict[str, Any] = {
-    "measured": "2026-01-01",
-    "command": "test",
+    "measured_by_endpoint": {"GET /api/chats": "2026-01-01 (test)"},
     "machine": "test",
     "vcpus_per_worker": 1,
     "sizing_endpoint": "GET /api/chats",

@@ -112,8 +112,7 @@ class Capacity:
 
     requests_per_vcpu_second: float
     endpoint: str
-    measured: str
-    command: str
+    measured: str  # when and by which command
     machine: str
     path: str
 
@@ -222,11 +221,11 @@ def load_capacity(path: Path = DEFAULT_CAPACITY) -> Capacity:
         raise CostDataError(f"capacity file {path}: missing or malformed field {exc}") from None
     if per_worker <= 0:
         raise CostDataError(f"capacity file {path}: {endpoint} has no measured throughput")
+    when = str(data.get("measured_by_endpoint", {}).get(endpoint, "?"))
     return Capacity(
         requests_per_vcpu_second=per_worker / vcpus,
         endpoint=endpoint,
-        measured=str(data.get("measured", "?")),
-        command=str(data.get("command", "?")),
+        measured=when,
         machine=str(data.get("machine", "?")),
         path=str(path),
     )

@@ -35,6 +35,7 @@ class FargateService:
     max_capacity: int
     schedules: tuple[ScheduledAction, ...]
     log_group: str | None  # logical id of the log group the task writes to
+    subnets_outside: bool = False  # its subnets are not defined in this template (imported or adopted)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Inventory:
     load_balancers: tuple[LoadBalancer, ...] = ()
     # Exports of listeners of other stacks that this template adds rules to (a shared load balancer).
     borrowed_listeners: tuple[str, ...] = ()
+    # Listeners named by ARN or parameter: a load balancer of the existing platform, adopted.
+    adopted_listeners: int = 0
     nat_gateways: int = 0
     elastic_ips: int = 0  # EIPs (NAT gateways' included)
     interface_endpoint_azs: int = 0  # interface endpoints x subnets (each an hourly-billed ENI)
@@ -118,6 +121,7 @@ def _nat_subnets(template: dict[str, Any]) -> set[str]:
 
 def _services(template: dict[str, Any], stack: str) -> tuple[FargateService, ...]:
     task_defs = _resources(template, "AWS::ECS::TaskDefinition")
+    subnets = set(_resources(template, "AWS::EC2::Subnet"))
     targets = _resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     services = []
     for logical_id, props in _resources(template, "AWS::ECS::Service").items():
@@ -164,6 +168,7 @@ def _services(template: dict[str, Any], stack: str) -> tuple[FargateService, ...
                 max_capacity=_int(target["MaxCapacity"], f"{where} MaxCapacity"),
                 schedules=schedules,
                 log_group=next((_ref(g) for g in logs if _ref(g)), None),
+                subnets_outside=any(_ref(s) not in subnets for s in network.get("Subnets", [])),
             )
         )
     return tuple(services)
@@ -203,16 +208,19 @@ def _alarm_metrics(props: dict[str, Any]) -> int:
     return 1
 
 
-def _borrowed_listeners(template: dict[str, Any], own_listeners: set[str]) -> tuple[str, ...]:
-    """Export names of listeners of another stack that this template adds rules to."""
-    imported = []
+def _foreign_listeners(template: dict[str, Any], own_listeners: set[str]) -> tuple[tuple[str, ...], int]:
+    """Listeners of other stacks this template adds rules to: export names, and how many listeners it
+    names directly (an ARN or a parameter: a load balancer adopted from the existing platform)."""
+    imported, adopted = set(), set()
     for props in _resources(template, "AWS::ElasticLoadBalancingV2::ListenerRule").values():
         arn = props.get("ListenerArn")
         if _ref(arn) in own_listeners:
             continue
         if isinstance(arn, dict) and "Fn::ImportValue" in arn:
-            imported.append(str(arn["Fn::ImportValue"]))
-    return tuple(sorted(set(imported)))
+            imported.add(str(arn["Fn::ImportValue"]))
+        else:
+            adopted.add(repr(arn))
+    return tuple(sorted(imported)), len(adopted)
 
 
 def read_template(stack: str, template: dict[str, Any]) -> Inventory:
@@ -232,6 +240,7 @@ def read_template(stack: str, template: dict[str, Any]) -> Inventory:
         if p.get("VpcEndpointType") == "Interface"
     ]
     rds = _resources(template, "AWS::RDS::DBInstance")
+    foreign = _foreign_listeners(template, set(listeners))
     exports: dict[str, str] = {}
     for output in template.get("Outputs", {}).values():
         name = output.get("Export", {}).get("Name")
@@ -270,6 +279,7 @@ def read_template(stack: str, template: dict[str, Any]) -> Inventory:
             for p in rds.values()
         ),
         legacy_fleets=_legacy(template, stack),
-        borrowed_listeners=_borrowed_listeners(template, set(listeners)),
+        borrowed_listeners=foreign[0],
+        adopted_listeners=foreign[1],
         exports=exports,
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from macro_ai_deploy.cost.data import CostDataError, LegacyDefaults, Load
 from macro_ai_deploy.cost.inventory import LegacyFleet
-from macro_ai_deploy.cost.templates import Deployment
+from macro_ai_deploy.cost.templates import ADOPTED, Deployment
 
 if TYPE_CHECKING:
     from macro_ai_deploy.cost.model import Pricer, ServiceWeek
@@ -101,6 +101,8 @@ def fargate_side(
             )
     for lb in deployment.load_balancers:
         label = "own" if lb.tenants <= 1 else f"shared by {lb.tenants} services ({lb.stack})"
+        if lb.load_balancer.logical_id == ADOPTED:
+            label = f"adopted from the existing platform (assumed {lb.load_balancer.azs} zones)"
         azs = lb.load_balancer.azs if lb.load_balancer.internet_facing else 0
         _load_balancer(sides, pricer, load, lb.fraction, azs, _tenants(deployment), label)
     private_task_months = sum(

@@ -185,6 +185,21 @@ def price(
                 shared=component in SHARED,
             )
         )
+    hidden_nat = [
+        sw.service.name
+        for part in deployment.parts
+        for sw in services
+        if sw.stack == part.inventory.stack
+        and not sw.service.public_ip
+        and sw.service.subnets_outside
+        and not part.inventory.nat_gateways
+    ]
+    if hidden_nat:
+        notes = (
+            *notes,
+            f"{', '.join(hidden_nat)}: private tasks in subnets defined elsewhere; any NAT gateway or "
+            "endpoint they use is not in the template and not priced",
+        )
     capped = [sw.service.name for sw in services if sw.week.capped]
     if capped:
         notes = (*notes, f"the load needs more tasks than the maximum allows for {', '.join(capped)}")

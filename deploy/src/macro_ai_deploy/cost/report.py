@@ -173,7 +173,6 @@ def render(console: Console, reports: list[ProfileReport], prices: PriceTable, c
     console.print(
         f"Prices: {prices.region} list prices as of {prices.as_of} ({prices.path}; {check}); "
         f"{prices.hours_per_month:g} h a month. Capacity: {capacity.requests_per_vcpu_second:.0f} req/s "
-        f"per vCPU on {capacity.endpoint}, measured {capacity.measured} by `{capacity.command}` "
-        f"({capacity.path}).",
+        f"per vCPU on {capacity.endpoint}, measured {capacity.measured} ({capacity.path}).",
         markup=False,
     )

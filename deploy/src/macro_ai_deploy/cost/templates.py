@@ -19,6 +19,7 @@ from macro_ai_deploy.cost.inventory import Inventory, LoadBalancer, read_templat
 
 PREVIEW = "preview"
 SAMPLE_PR = "1"  # the pull request whose stack stands for every open preview
+ADOPTED = "adopted"  # the logical id given to a load balancer the template names by ARN
 
 
 def profile_names() -> list[str]:
@@ -143,6 +144,11 @@ class Landscape:
                 lb = next(b for b in self.inventories[stack].load_balancers if b.logical_id == lb_id)
                 shares.append(LoadBalancerShare(stack, lb, fraction, total))
         for part in parts:
+            if part.inventory.adopted_listeners and part.copies:
+                # the existing platform's load balancer, now carrying this service: priced in full
+                azs = self.loads.legacy_default.load_balancer_azs
+                adopted = LoadBalancer(ADOPTED, azs, internet_facing=True)
+                shares.append(LoadBalancerShare(f"{part.inventory.stack} (adopted)", adopted, 1.0, 1))
             for export in part.inventory.borrowed_listeners:
                 if export not in self.exports:
                     raise CostDataError(
