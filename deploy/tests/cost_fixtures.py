@@ -247,13 +247,12 @@ def shared_preview_template() -> dict[str, Any]:
 
 def borrowing_template(**service: Any) -> dict[str, Any]:
     """A service routed through the shared preview ALB by a host rule, public IP, on Spot."""
-    resources = service_resources(
-        cpu="256",
-        memory="512",
-        CapacityProviderStrategy=[{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
-        NetworkConfiguration={"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}},
+    settings = {
+        "CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
+        "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}},
         **service,
-    )
+    }
+    resources = service_resources(cpu="256", memory="512", **settings)
     resources["Rule"] = {
         "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
         "Properties": {"ListenerArn": {"Fn::ImportValue": "Shared-HttpsListenerArn"}},

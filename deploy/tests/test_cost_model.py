@@ -81,6 +81,9 @@ def test_fixed_template_priced_by_hand(tmp_path):
     # Saving: (280.056 - 301.526) / 280.056 = -7.666 %: the goal of 40 % is not met.
     assert report.estimate.saving_percent == pytest.approx(-7.6663, abs=1e-3)
     assert report.goal_met is False
+    # Without the lines both sides carry alike: Fargate 39.42 + 40.88 + 41.65 + 14.75 + 7.30 = 144.00,
+    # EC2 29.20 + 4.00 + 40.88 + 41.15 + 7.30 = 122.53 -> (122.53 - 144.00) / 122.53 = -17.522 %
+    assert report.estimate.saving_percent_without_shared == pytest.approx(-17.522, abs=1e-3)
 
 
 def test_advice_is_priced(tmp_path):
@@ -134,6 +137,23 @@ def test_no_open_previews_leaves_the_shared_balancer_to_the_others(tmp_path):
     hobby, preview = run(tmp_path, templates, ["hobby", "preview"], loads)
     assert lines(hobby.estimate)["load balancer"][0] == pytest.approx(14.60 + 0.2628 * 100)
     assert "load balancer" not in lines(preview.estimate)
+
+
+def test_adopted_load_balancer_is_priced_in_full(tmp_path):
+    """A listener named by ARN (the existing platform's ALB, adopted) has no load balancer in the template."""
+    template = borrowing_template(
+        NetworkConfiguration={
+            "AwsvpcConfiguration": {"AssignPublicIp": "DISABLED", "Subnets": ["subnet-1", "subnet-2"]}
+        }
+    )
+    template["Resources"]["Rule"]["Properties"]["ListenerArn"] = "arn:aws:elasticloadbalancing:listener/app/x"
+    loads = {**LOADS, "profiles": {**LOADS["profiles"], "hobby": profile_load(requests_per_second=1.0)}}
+    [report] = run(tmp_path, {HOBBY: template}, ["hobby"], loads)
+    got = lines(report.estimate)
+    # 14.60 + 0.2628 LCU on both sides; its 2 assumed addresses: 7.30 (tasks are private); EC2 adds 3.65.
+    assert got["load balancer"] == pytest.approx((14.8628, 14.8628))
+    assert got["public IPv4"] == pytest.approx((7.30, 10.95))
+    assert any("not in the template and not priced" in note for note in report.estimate.notes)
 
 
 def test_capacity_provider_split():

@@ -59,9 +59,19 @@ class Estimate:
 
     @property
     def saving_percent(self) -> float | None:
+        """On the whole bill, shared lines included (the basis of the goal)."""
         if not self.legacy_usd:
             return None
         return 100 * (self.legacy_usd - self.fargate_usd) / self.legacy_usd
+
+    @property
+    def saving_percent_without_shared(self) -> float | None:
+        """On what the migration changes: the lines both sides carry alike left out."""
+        legacy = sum(line.legacy_usd or 0.0 for line in self.lines if not line.shared)
+        fargate = sum(line.fargate_usd for line in self.lines if not line.shared)
+        if self.legacy_usd is None or not legacy:
+            return None
+        return 100 * (legacy - fargate) / legacy
 
 
 def split_on_demand(tasks: int, strategy: tuple[tuple[str, int, int], ...]) -> float:

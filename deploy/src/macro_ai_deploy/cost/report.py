@@ -59,6 +59,14 @@ def build(
     return reports
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} %"
+
+
 def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.2f}"
 
@@ -88,9 +96,8 @@ def as_json(
                 "legacy_monthly_usd": None
                 if r.estimate.legacy_usd is None
                 else round(r.estimate.legacy_usd, 2),
-                "saving_percent": None
-                if r.estimate.saving_percent is None
-                else round(r.estimate.saving_percent, 1),
+                "saving_percent": _round(r.estimate.saving_percent),
+                "saving_percent_without_shared": _round(r.estimate.saving_percent_without_shared),
                 "saving_goal_percent": r.load.saving_goal_percent,
                 "goal_met": r.goal_met,
                 "tasks": [
@@ -115,17 +122,17 @@ def as_json(
 
 def _summary(reports: list[ProfileReport]) -> Table:
     table = Table(title="Monthly cost: Fargate design against the legacy EC2 fleet, same load")
-    for column in ("profile", "Fargate", "EC2 fleet", "saving", "goal"):
+    for column in ("profile", "Fargate", "EC2 fleet", "saving", "saving w/o shared", "goal (whole bill)"):
         table.add_column(column, justify="left" if column == "profile" else "right")
     for r in reports:
-        saving = r.estimate.saving_percent
         goal = r.load.saving_goal_percent
         verdict = "-" if r.goal_met is None else f"{'met' if r.goal_met else 'NOT met'} (>= {goal:g} %)"
         table.add_row(
             r.profile,
             _money(r.estimate.fargate_usd),
             _money(r.estimate.legacy_usd),
-            "-" if saving is None else f"{saving:.1f} %",
+            _percent(r.estimate.saving_percent),
+            _percent(r.estimate.saving_percent_without_shared),
             verdict,
         )
     return table
