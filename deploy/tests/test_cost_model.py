@@ -103,7 +103,7 @@ def test_smaller_load_advises_a_smaller_task(tmp_path):
     # 20 req/s: 0.25 vCPU serves 17.5 with headroom -> 2 tasks (= the minimum). Today: 2 x 0.5 vCPU / 1 GB.
     # Saving: on-demand 1 + (2 - 1) / 2 = 1.5 tasks x 730 x (0.024 - 0.012) = 13.14;
     #         Spot 0.5 task x 730 x (0.006 - 0.003) = 1.095 -> 14.235 (NAT/endpoint data unchanged: 2 tasks)
-    assert "0.25 vCPU / 0.5 GB x 2 task(s)" in size.text
+    assert "0.25 vCPU / 0.5 GB, the peak needs 2 task(s)" in size.text
     assert size.monthly_saving_usd == pytest.approx(14.235)
 
 

@@ -72,7 +72,11 @@ def _size_advice(
         f"({pricer.capacity.endpoint}), {loads.headroom_percent:g} % headroom"
     )
     if (cpu, memory) == (service.cpu_units, service.memory_mib):
-        return Advice("task-size", f"{now} is the smallest size that serves {basis}: {tasks} task(s)", 0.0)
+        return Advice(
+            "task-size",
+            f"{now} is the smallest size that serves {basis}: the peak needs {tasks} task(s)",
+            0.0,
+        )
     what_if = price(
         _with_services(deployment, {"cpu_units": cpu, "memory_mib": memory}),
         pricer,
@@ -82,7 +86,8 @@ def _size_advice(
     saving = estimate.fargate_usd - what_if.fargate_usd
     return Advice(
         "task-size",
-        f"smallest size that serves {basis}: {size} x {tasks} task(s) (now {now}): "
+        f"smallest size that serves {basis}: {size}, the peak needs {tasks} task(s) (now {now}; "
+        f"the scaling floor still applies): "
         f"{'saves' if saving >= 0 else 'costs'} ${abs(saving):,.2f} a month",
         max(saving, 0.0),
     )

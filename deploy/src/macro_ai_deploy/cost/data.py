@@ -117,6 +117,12 @@ class Capacity:
     path: str
 
 
+def shown(path: Path) -> str:
+    """A path as the operator reads it: relative to the repository when inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else str(path)
+
+
 def _read(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
@@ -155,7 +161,7 @@ def load_prices(path: Path = DEFAULT_PRICES) -> PriceTable:
                 for cpu, mem in data["fargate_task_sizes"].items()
                 if not cpu.startswith("$")
             },
-            path=str(path),
+            path=shown(path),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, CostDataError):
@@ -201,7 +207,7 @@ def load_loads(path: Path = DEFAULT_LOADS) -> Loads:
                 load_balancer_azs=int(legacy["load_balancer_azs"]),
             ),
             profiles={k: _load(v, f"{path}: profiles.{k}") for k, v in data["profiles"].items()},
-            path=str(path),
+            path=shown(path),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, CostDataError):
@@ -227,5 +233,5 @@ def load_capacity(path: Path = DEFAULT_CAPACITY) -> Capacity:
         endpoint=endpoint,
         measured=when,
         machine=str(data.get("machine", "?")),
-        path=str(path),
+        path=shown(path),
     )
