@@ -15,8 +15,6 @@ from macro_ai_deploy.cost import data, report
 from macro_ai_deploy.cost.templates import PREVIEW, Landscape, profile_names, read_dir, synthesize
 from macro_ai_deploy.errors import UsageError
 
-FileOption = Annotated[Path | None, typer.Option(dir_okay=False, show_default=False)]
-
 
 def _profiles(envs: list[str], everything: bool) -> list[str]:
     known = profile_names()
@@ -44,9 +42,13 @@ def cost(
             help="A cdk.out folder to read (default: synthesize the CDK app here).", file_okay=False
         ),
     ] = None,
-    prices: FileOption = None,
-    loads: FileOption = None,
-    capacity: FileOption = None,
+    prices: Annotated[
+        Path | None, typer.Option(help="Price table (default: cost/prices-us-east-1.json).")
+    ] = None,
+    loads: Annotated[Path | None, typer.Option(help="Expected load (default: cost/loads.json).")] = None,
+    capacity: Annotated[
+        Path | None, typer.Option(help="Measured capacity (default: docs/capacity.json).")
+    ] = None,
     rps: Annotated[float | None, typer.Option(help="Peak requests/s (overrides loads.json).")] = None,
     hours_per_day: Annotated[
         int | None, typer.Option(help="Busy hours a day (overrides loads.json).")
