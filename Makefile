@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 help:
 	@echo "make run    - the service on 127.0.0.1:3040 with embedded PostgreSQL and the Cognito emulator"
 	@echo "make test   - every test (lint, types, unit, integration, infra, deploy, container)"
-	@echo "make bench  - benchmarks (figures go to docs/benchmarks.md by hand)"
+	@echo "make bench  - benchmarks (figures go to docs/benchmarks.md by hand; per-worker req/s to docs/capacity.json)"
 
 $(UV):
 	python3 -m venv .tools

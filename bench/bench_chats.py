@@ -43,7 +43,7 @@ def first_byte(client: httpx.Client, method: str, url: str, **kwargs: Any) -> fl
     return elapsed
 
 
-def main(seconds: int = 10, samples: int = 30) -> list[str]:
+def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None = None) -> list[str]:
     emulator_port = free_port()
     emulator = start_emulator(emulator_port)
     try:
@@ -93,6 +93,8 @@ def main(seconds: int = 10, samples: int = 30) -> list[str]:
     finally:
         emulator.stop()
 
+    if figures is not None:  # per-worker throughput for docs/capacity.json
+        figures["GET /api/chats"] = listing.requests_per_second
     extra = [(t - d) * 1000 for t, d in zip(through, direct, strict=True)]
     return [
         "| measure | value |",

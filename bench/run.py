@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import sys
@@ -15,20 +16,43 @@ import subprocess
 import bench_api
 import bench_chats
 
+CAPACITY = Path(__file__).resolve().parents[1] / "docs" / "capacity.json"
+
+
+def record_capacity(figures: dict[str, float]) -> None:
+    """Per-worker throughput for `macro-deploy cost` (one worker uses at most one vCPU); keeps the figures
+    of benchmarks not run this time."""
+    try:
+        data = json.loads(CAPACITY.read_text())
+    except (OSError, ValueError):
+        data = {"vcpus_per_worker": 1, "sizing_endpoint": "GET /api/chats", "requests_per_second": {}}
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "make bench" + (f" BENCH={' '.join(sys.argv[1:])}" if sys.argv[1:] else "")
+    data["requests_per_second"].update({k: round(v) for k, v in figures.items()})
+    data.setdefault("measured_by_endpoint", {}).update({k: f"{now} ({command})" for k in figures})
+    data["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} cores shared by wrk, the API (one worker) and PostgreSQL"
+    )
+    CAPACITY.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"\nPer-worker throughput written to {CAPACITY.relative_to(CAPACITY.parents[1])}.")
+
 
 def main() -> int:
     selected = set(sys.argv[1:]) or {"api", "chats", "image", "infra"}
+    figures: dict[str, float] = {}
     print(
         f"# Benchmarks, {datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores\n"
     )
     if "api" in selected:
         print("## API foundation (wrk -t1 -c32 -d10s, one worker, request logging on)\n")
-        print("\n".join(bench_api.main()))
+        print("\n".join(bench_api.main(figures=figures)))
     if "chats" in selected:
         print(
             "\n## Accounts and chats (wrk -t1 -c32 -d10s; 30 streamed replies from a local fake provider)\n"
         )
-        print("\n".join(bench_chats.main()))
+        print("\n".join(bench_chats.main(figures=figures)))
+    if figures:
+        record_capacity(figures)
     if "image" in selected:
         import bench_image
 
