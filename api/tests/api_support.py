@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from macro_ai.config.settings import Settings, load_settings
+from macro_ai.config import Settings, load_settings
 from macro_ai_devstack.testing import base_environment
 
 API_KEY = "test-api-key-" + "k" * 32

@@ -20,10 +20,9 @@ from api_support import (
 )
 from fastapi import FastAPI
 from macro_ai.main import create_app
-from macro_ai_devstack.cognito import CognitoPool, create_pool
+from macro_ai_devstack.cognito import CognitoPool, create_pool, start_emulator
 from macro_ai_devstack.postgres import LocalPostgres
 from macro_ai_devstack.testing import free_port
-from moto.server import ThreadedMotoServer
 
 
 @pytest.fixture(scope="session")
@@ -82,14 +81,13 @@ async def client(make_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-    await app.state.engine.dispose()
+    await app.state.services.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def aws_emulator() -> Iterator[str]:
     """moto's server over HTTP on loopback: Parameter Store, Secrets Manager, Cognito."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
+    server = start_emulator(free_port())
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
@@ -134,4 +132,4 @@ async def auth_client(auth_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClie
     ) as client:
         client.headers["X-API-KEY"] = API_KEY
         yield client
-    await app.state.engine.dispose()
+    await app.state.services.engine.dispose()
