@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
+import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +18,7 @@ import pytest
 from api_support import (
     API_KEY,
     GENEROUS_LIMITS,
+    REDIS,
     postgres_folder,
     service_environment,
     settings_for,
@@ -133,3 +139,25 @@ async def auth_client(auth_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClie
         client.headers["X-API-KEY"] = API_KEY
         yield client
     await app.state.services.engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A private redis-server on a free port (skipped where it is not installed)."""
+    if REDIS is None:
+        pytest.skip("redis-server is installed by `make test`")
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="macro-ai-redis-")
+    process = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            break
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
