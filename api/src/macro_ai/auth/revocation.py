@@ -96,9 +96,16 @@ class RevocationList:
         self._revoked = await self.store.active(int(time.time()))
 
     async def reload_forever(self) -> None:
+        failing = False
         while True:
             try:
                 await self.reload()
             except Exception as exc:  # keep the last list; the next round may succeed
-                log.warning("revocation list reload failed", error_type=type(exc).__name__)
+                if not failing:  # once per outage, not every round
+                    log.warning("revocation list reload failed", error_type=type(exc).__name__)
+                failing = True
+            else:
+                if failing:
+                    log.info("revocation list reloads again")
+                failing = False
             await asyncio.sleep(REFRESH_SECONDS)
