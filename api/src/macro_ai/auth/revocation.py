@@ -84,16 +84,22 @@ class RevocationList:
     def __init__(self, store: RevocationStore) -> None:
         self.store = store
         self._revoked: set[str] = set()
+        # Revoked here lately: kept across a reload whose snapshot was read before the write landed.
+        self._recent: dict[str, float] = {}
 
     def is_revoked(self, session_id: str) -> bool:
         return session_id in self._revoked
 
     async def revoke(self, session_id: str, expires_at: int) -> None:
+        self._recent[session_id] = time.monotonic()
         self._revoked.add(session_id)  # this instance refuses it at once
         await self.store.add(session_id, expires_at)
 
     async def reload(self) -> None:
-        self._revoked = await self.store.active(int(time.time()))
+        fresh = await self.store.active(int(time.time()))
+        horizon = time.monotonic() - 3 * REFRESH_SECONDS
+        self._recent = {key: at for key, at in self._recent.items() if at > horizon}
+        self._revoked = fresh | self._recent.keys()
 
     async def reload_forever(self) -> None:
         failing = False
