@@ -245,3 +245,29 @@ async def test_profiles_are_private(auth_client: httpx.AsyncClient) -> None:
     assert other.status_code == missing.status_code == 404
     assert other.json() == missing.json()
     assert (await auth_client.get("/api/users/not-a-uuid", headers=bearer(alice))).status_code == 422
+
+
+@pytest.mark.parametrize(("sent", "received"), [(12345, "012345"), (123456, "123456"), ("012345", "012345")])
+async def test_a_numeric_code_reaches_cognito_left_padded(
+    auth_env: dict[str, str], sent: int | str, received: str
+) -> None:
+    """The web client sends the code as a JSON number, so 012345 arrives as 12345; Cognito must still
+    get 012345. Observed on the real boto3 client as it calls the emulator."""
+    app = create_app(settings_for(auth_env))
+    services = app.state.services
+    seen: list[str] = []
+    services.cognito._boto().meta.events.register(
+        "provide-client-params.cognito-idp.ConfirmSignUp",
+        lambda params, **_: seen.append(params["ConfirmationCode"]),
+    )
+    email = f"padded-{uuid.uuid4().hex[:8]}@example.com"
+    password = "Correct-Horse-9"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"X-API-KEY": API_KEY}
+    ) as client:
+        body = {"email": email, "password": password, "confirmPassword": password}
+        assert (await client.post("/api/auth/register", json=body)).status_code == 201
+        confirmed = await client.post("/api/auth/confirm-registration", json={"email": email, "code": sent})
+    await services.engine.dispose()
+    assert confirmed.status_code == 200, confirmed.text
+    assert seen == [received]

@@ -34,10 +34,15 @@ def _code_from_number(value: object) -> object:
     return value
 
 
+_CODE_PATTERN = r"^[0-9]{4,10}$"
 Code = Annotated[
     str,
-    BeforeValidator(_code_from_number, json_schema_input_type=str | int),
-    Field(pattern=r"^[0-9]{4,10}$", examples=["012345"]),
+    BeforeValidator(
+        _code_from_number,
+        json_schema_input_type=Annotated[str, Field(pattern=_CODE_PATTERN)]
+        | Annotated[int, Field(ge=0, lt=10**CODE_LENGTH)],
+    ),
+    Field(pattern=_CODE_PATTERN, examples=["012345", 12345]),
 ]
 
 
