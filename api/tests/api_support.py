@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -10,12 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from macro_ai.config.settings import Settings, load_settings
+from macro_ai.config import Settings, load_settings
 from macro_ai_devstack.testing import base_environment
 
 API_KEY = "test-api-key-" + "k" * 32
 GENEROUS_LIMITS = {f"{prefix}RATE_LIMIT_MAX_REQUESTS": "1000000" for prefix in ("", "AUTH_", "API_")}
 COOKIE_KEY = "ab" * 32
+REDIS = shutil.which("redis-server")
 
 
 def service_environment(database_url: str, **overrides: str) -> dict[str, str]:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
+import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +18,7 @@ import pytest
 from api_support import (
     API_KEY,
     GENEROUS_LIMITS,
+    REDIS,
     postgres_folder,
     service_environment,
     settings_for,
@@ -20,10 +26,9 @@ from api_support import (
 )
 from fastapi import FastAPI
 from macro_ai.main import create_app
-from macro_ai_devstack.cognito import CognitoPool, create_pool
+from macro_ai_devstack.cognito import CognitoPool, create_pool, start_emulator
 from macro_ai_devstack.postgres import LocalPostgres
 from macro_ai_devstack.testing import free_port
-from moto.server import ThreadedMotoServer
 
 
 @pytest.fixture(scope="session")
@@ -82,14 +87,13 @@ async def client(make_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-    await app.state.engine.dispose()
+    await app.state.services.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def aws_emulator() -> Iterator[str]:
     """moto's server over HTTP on loopback: Parameter Store, Secrets Manager, Cognito."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
+    server = start_emulator(free_port())
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
@@ -134,4 +138,26 @@ async def auth_client(auth_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClie
     ) as client:
         client.headers["X-API-KEY"] = API_KEY
         yield client
-    await app.state.engine.dispose()
+    await app.state.services.engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A private redis-server on a free port (skipped where it is not installed)."""
+    if REDIS is None:
+        pytest.skip("redis-server is installed by `make test`")
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="macro-ai-redis-")
+    process = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            break
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -45,8 +45,9 @@ async def test_register_confirm_login_refresh_logout(auth_client: httpx.AsyncCli
         "/api/auth/confirm-registration", json={"email": email, "code": "000123"}
     )
     assert confirmed.status_code == 200
+    # The existing web client sends the code as a JSON number: accepted, left-padded to six digits.
     numeric = await auth_client.post("/api/auth/confirm-registration", json={"email": email, "code": 123})
-    assert numeric.status_code == 422
+    assert numeric.status_code == 200, numeric.text
 
     wrong = await auth_client.post("/api/auth/login", json={"email": email, "password": "Wrong-Pass-1"})
     assert (wrong.status_code, wrong.json()["message"]) == (401, "Incorrect email or password")
@@ -148,7 +149,7 @@ async def test_development_cookies_are_not_secure_and_host_only(auth_env: dict[s
         assert jar[name]["secure"] == ""
         assert jar[name]["domain"] == ""
         assert jar[name]["httponly"] is True
-    await app.state.engine.dispose()
+    await app.state.services.engine.dispose()
 
 
 async def test_forgot_password_does_not_reveal_accounts(auth_client: httpx.AsyncClient) -> None:
@@ -179,42 +180,21 @@ async def test_forgot_password_does_not_reveal_accounts(auth_client: httpx.Async
     assert relogin.status_code == 200
 
 
-async def test_resend_confirmation_code_answers_alike(auth_env: dict[str, str]) -> None:
-    """moto has no ResendConfirmationCode, so Cognito is botocore's Stubber here: it checks our
-    request against the real API model (client id, secret hash, username) and plays its answers."""
-    import boto3
-    from botocore.stub import Stubber
-    from macro_ai.auth.cognito import CognitoClient, secret_hash
+async def test_resend_confirmation_code_answers_alike(auth_client: httpx.AsyncClient) -> None:
+    """Against the emulator, which implements ResendConfirmationCode as Cognito does: an unconfirmed
+    account gets a new code; a confirmed or unknown one gets the same answer, not an error."""
+    password = "Correct-Horse-9"
+    pending = f"pending-{uuid.uuid4().hex[:8]}@example.com"
+    registration = {"email": pending, "password": password, "confirmPassword": password}
+    assert (await auth_client.post("/api/auth/register", json=registration)).status_code == 201
+    confirmed = (await signed_in(auth_client))["email"]
 
-    app = create_app(settings_for(auth_env))
-    cognito = boto3.client("cognito-idp", region_name="us-east-1")
-    settings = app.state.live.current
-    client_id = settings.aws_cognito_user_pool_client_id
-    expected_hash = secret_hash(
-        "known@example.com", client_id, settings.aws_cognito_user_pool_secret_key.get_secret_value()
-    )
-    with Stubber(cognito) as stub:
-        stub.add_response(
-            "resend_confirmation_code",
-            {"CodeDeliveryDetails": {"Destination": "k***@example.com", "DeliveryMedium": "EMAIL"}},
-            {"ClientId": client_id, "SecretHash": expected_hash, "Username": "known@example.com"},
-        )
-        stub.add_client_error("resend_confirmation_code", "UserNotFoundException", http_status_code=400)
-        app.state.cognito = CognitoClient(app.state.live, client=cognito)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            client.headers["X-API-KEY"] = API_KEY
-            known = await client.post(
-                "/api/auth/resend-confirmation-code", json={"email": "Known@example.com"}
-            )
-            unknown = await client.post(
-                "/api/auth/resend-confirmation-code", json={"email": "nobody@example.com"}
-            )
-        stub.assert_no_pending_responses()
-    assert known.status_code == unknown.status_code == 200
-    assert known.json() == unknown.json()
-    await app.state.engine.dispose()
+    answers = [
+        await auth_client.post("/api/auth/resend-confirmation-code", json={"email": email})
+        for email in (pending, confirmed, f"nobody-{uuid.uuid4().hex[:8]}@example.com")
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
 
 
 @pytest.mark.parametrize(
@@ -265,3 +245,29 @@ async def test_profiles_are_private(auth_client: httpx.AsyncClient) -> None:
     assert other.status_code == missing.status_code == 404
     assert other.json() == missing.json()
     assert (await auth_client.get("/api/users/not-a-uuid", headers=bearer(alice))).status_code == 422
+
+
+@pytest.mark.parametrize(("sent", "received"), [(12345, "012345"), (123456, "123456"), ("012345", "012345")])
+async def test_a_numeric_code_reaches_cognito_left_padded(
+    auth_env: dict[str, str], sent: int | str, received: str
+) -> None:
+    """The web client sends the code as a JSON number, so 012345 arrives as 12345; Cognito must still
+    get 012345. Observed on the real boto3 client as it calls the emulator."""
+    app = create_app(settings_for(auth_env))
+    services = app.state.services
+    seen: list[str] = []
+    services.cognito._boto().meta.events.register(
+        "provide-client-params.cognito-idp.ConfirmSignUp",
+        lambda params, **_: seen.append(params["ConfirmationCode"]),
+    )
+    email = f"padded-{uuid.uuid4().hex[:8]}@example.com"
+    password = "Correct-Horse-9"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"X-API-KEY": API_KEY}
+    ) as client:
+        body = {"email": email, "password": password, "confirmPassword": password}
+        assert (await client.post("/api/auth/register", json=body)).status_code == 201
+        confirmed = await client.post("/api/auth/confirm-registration", json={"email": email, "code": sent})
+    await services.engine.dispose()
+    assert confirmed.status_code == 200, confirmed.text
+    assert seen == [received]

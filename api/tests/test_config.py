@@ -1,4 +1,5 @@
-"""Configuration: validation at start-up, sources and precedence, run-time refresh of secrets."""
+"""Configuration: validation at start-up, its one source (the environment), and the database login
+that follows RDS rotation."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from pathlib import Path
 import boto3
 import pytest
 from api_support import service_environment, settings_from
-from macro_ai.config.live import LiveSettings
-from macro_ai.config.settings import ConfigError, Settings, environment_behaviour, load_settings
+from macro_ai.config import ConfigError, Settings, load_settings
+from macro_ai.config.database_login import DatabaseUrl
+from macro_ai.config.schema import environment_behaviour, environment_variable_names
 from macro_ai_contract import load_contract
 from macro_ai_devstack.testing import macro_ai_executable
-
-SECRET_API_KEY = "sekrit-api-key-value-" + "x" * 20
 
 
 def start_with(environment: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -144,89 +144,31 @@ def test_csv_origins_and_preview_pattern(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not pattern.fullmatch("https://pr-42.example.com.evil.test")
 
 
-class TestAwsSources:
-    """Against moto's server over HTTP. moto does not enforce KMS permissions on SecureString
-    decryption or IAM on reads, so these tests show the loading and precedence, not access control."""
+def test_values_are_not_read_from_aws_at_run_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One way in: the environment (ECS injects secrets at task start). The switches for a second,
+    run-time read from Parameter Store and Secrets Manager are gone, so they change nothing."""
+    environment = service_environment(
+        "postgresql://x@h/db", CONFIG_PARAMETER_STORE="true", CONFIG_SECRET_ID="macro-ai/test/app"
+    )
+    settings = settings_from(environment, monkeypatch)  # no AWS endpoint: a read would fail
+    assert settings.api_key.get_secret_value() == environment["API_KEY"]
+    assert not {"CONFIG_PARAMETER_STORE", "CONFIG_SECRET_ID"} & environment_variable_names()
 
-    @pytest.fixture
-    def stored(self, aws_env: dict[str, str]) -> dict[str, str]:
-        environment_name = "pr-" + str(int(time.time() * 1000) % 900_000 + 1)
-        ssm = boto3.client("ssm")
-        ssm.put_parameter(
-            Name=f"/macro-ai/{environment_name}/COOKIE_DOMAIN", Value="from-ssm.example", Type="String"
-        )
-        ssm.put_parameter(Name=f"/macro-ai/{environment_name}/LOG_LEVEL", Value="error", Type="String")
-        ssm.put_parameter(
-            Name=f"/macro-ai/{environment_name}/API_KEY", Value="ssm-api-key-" + "s" * 32, Type="SecureString"
-        )
-        secret_id = f"macro-ai/{environment_name}/app"
-        boto3.client("secretsmanager").create_secret(
-            Name=secret_id, SecretString=json.dumps({"API_KEY": SECRET_API_KEY, "UNRELATED": "x"})
-        )
-        return {"APP_ENV": environment_name, "CONFIG_PARAMETER_STORE": "true", "CONFIG_SECRET_ID": secret_id}
 
-    def test_precedence_environment_then_parameter_store_then_secrets_manager(
-        self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        environment = service_environment("postgresql://x@h/db", **stored, COOKIE_DOMAIN="from-env.example")
-        settings = settings_from(environment, monkeypatch)
-        assert settings.cookie_domain == "from-ssm.example"  # Parameter Store beats the environment
-        assert settings.log_level == "error"
-        assert settings.api_key.get_secret_value() == SECRET_API_KEY  # Secrets Manager beats both
-
-    def test_secure_string_is_decrypted(
-        self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        stored.pop("CONFIG_SECRET_ID")
-        settings = settings_from(service_environment("postgresql://x@h/db", **stored), monkeypatch)
-        assert settings.api_key.get_secret_value() == "ssm-api-key-" + "s" * 32
-
-    def test_unreachable_source_is_a_configuration_error(
-        self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        stored["CONFIG_SECRET_ID"] = "macro-ai/none/app"
-        environment = service_environment("postgresql://x@h/db", **stored)
+@pytest.mark.parametrize(("value", "accepted"), [("0", True), ("5", True), ("5.5", False), ("-1", False)])
+def test_token_clock_leeway_is_zero_by_default_and_at_most_five_seconds(
+    value: str, accepted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (
+        settings_from(service_environment("postgresql://x@h/db"), monkeypatch).token_clock_leeway_seconds == 0
+    )
+    environment = service_environment("postgresql://x@h/db", TOKEN_CLOCK_LEEWAY_SECONDS=value)
+    if accepted:
+        assert settings_from(environment, monkeypatch).token_clock_leeway_seconds == float(value)
+    else:
         with pytest.raises(ConfigError) as error:
             settings_from(environment, monkeypatch)
-        assert error.value.problems == [
-            "AWS configuration sources: cannot be read (ResourceNotFoundException)"
-        ]
-
-    async def test_rotated_secret_is_picked_up_after_the_ttl(
-        self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        settings = settings_from(
-            service_environment("postgresql://x@h/db", **stored, CONFIG_REFRESH_SECONDS="1"), monkeypatch
-        )
-        live = LiveSettings(settings)
-        rotated = "rotated-api-key-" + "r" * 32
-        boto3.client("secretsmanager").put_secret_value(
-            SecretId=stored["CONFIG_SECRET_ID"], SecretString=json.dumps({"API_KEY": rotated})
-        )
-        assert live.current.api_key.get_secret_value() == SECRET_API_KEY  # cached until the TTL passes
-
-        import asyncio
-
-        task = asyncio.create_task(live.refresh_forever())
-        try:
-            deadline = time.monotonic() + 10
-            while live.current.api_key.get_secret_value() != rotated and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-        finally:
-            task.cancel()
-        assert live.current.api_key.get_secret_value() == rotated
-
-    def test_invalid_rotated_value_keeps_the_last_good_configuration(
-        self, stored: dict[str, str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        settings = settings_from(service_environment("postgresql://x@h/db", **stored), monkeypatch)
-        live = LiveSettings(settings)
-        boto3.client("secretsmanager").put_secret_value(
-            SecretId=stored["CONFIG_SECRET_ID"], SecretString=json.dumps({"API_KEY": "too-short"})
-        )
-        with pytest.raises(ValueError, match=r"API_KEY|api_key"):
-            live.refresh_now()
-        assert live.current.api_key.get_secret_value() == SECRET_API_KEY
+        assert [p.split(":")[0] for p in error.value.problems] == ["TOKEN_CLOCK_LEEWAY_SECONDS"]
 
 
 def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,12 +218,36 @@ class TestRdsManagedDatabaseSecret:
         boto3.client("secretsmanager").put_secret_value(
             SecretId=database_secret, SecretString=json.dumps(rotated)
         )
-        live = LiveSettings(settings)
-        assert live.refreshes_from_aws
-        assert live.refresh_now()
-        assert live.current.relational_database_url.get_secret_value().startswith(
-            "postgresql://macroai:n3w-pass@"
+        database_url = DatabaseUrl(settings)
+        assert database_url.follows_rotation
+        assert database_url.current == expected
+        assert database_url.refresh_now()
+        assert database_url.current.startswith("postgresql://macroai:n3w-pass@")
+        assert not database_url.refresh_now()  # unchanged since
+
+    async def test_the_background_refresh_follows_rotation_and_survives_a_bad_version(
+        self, database_secret: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import asyncio
+
+        environment = service_environment(
+            "", DATABASE_LOGIN_ID=database_secret, DATABASE_LOGIN_REFRESH_SECONDS="1"
         )
+        database_url = DatabaseUrl(settings_from(environment, monkeypatch))
+        secrets = boto3.client("secretsmanager")
+        secrets.put_secret_value(SecretId=database_secret, SecretString=json.dumps({"username": "only"}))
+        task = asyncio.create_task(database_url.refresh_forever())
+        try:
+            await asyncio.sleep(1.5)
+            assert database_url.current.startswith("postgresql://macroai:p%40ss")  # last good kept
+            rotated = {"username": "macroai", "password": "rotated", "host": "db.internal"}
+            secrets.put_secret_value(SecretId=database_secret, SecretString=json.dumps(rotated))
+            deadline = time.monotonic() + 10
+            while "rotated" not in database_url.current and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        finally:
+            task.cancel()
+        assert database_url.current == "postgresql://macroai:rotated@db.internal:5432/postgres"
 
     def test_an_incomplete_secret_is_a_configuration_error(
         self, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
@@ -291,7 +257,7 @@ class TestRdsManagedDatabaseSecret:
         )
         with pytest.raises(ConfigError) as error:
             settings_from(service_environment("", DATABASE_LOGIN_ID="rds!incomplete"), monkeypatch)
-        assert error.value.problems == ["AWS configuration sources: cannot be read (ValueError)"]
+        assert error.value.problems == ["DATABASE_LOGIN_ID: cannot be read (ValueError)"]
 
 
 def test_settings_fields_cover_the_service_contract() -> None:

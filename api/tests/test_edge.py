@@ -21,7 +21,7 @@ class TestApiKey:
         right = await client.get("/api/system-info", headers=KEY)
         assert (missing.status_code, missing.json()) == (
             401,
-            {"message": "Missing API key", "type": "Unauthorized"},
+            {"message": "Missing API key", "type": "Unauthorized", "status": 401},
         )
         assert (wrong.status_code, wrong.json()["message"]) == (401, "Invalid API key")
         assert right.status_code == 200
@@ -93,10 +93,10 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/no-such-route", headers=KEY)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"message": "Route not found", "type": "NotFound"}
+    assert response.json() == {"message": "Route not found", "type": "NotFound", "status": 404}
     wrong_method = await client.delete("/api/system-info", headers=KEY)
     assert wrong_method.status_code == 405
-    assert set(wrong_method.json()) == {"message", "type"}
+    assert set(wrong_method.json()) == {"message", "type", "status"}
 
 
 class TestRequestId:
@@ -131,6 +131,7 @@ class TestRateLimits:
             assert limited.json() == {
                 "message": "Too many requests, please try again later",
                 "type": "TooManyRequests",
+                "status": 429,
             }
             assert limited.headers["ratelimit-limit"] == "3"
             assert limited.headers["ratelimit-remaining"] == "0"

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from macro_ai.auth.cognito import secret_hash
 from macro_ai.main import create_app
 from macro_ai_devstack.cognito import CognitoPool
-from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 
@@ -76,10 +75,6 @@ def api_schema(app: FastAPI) -> schemathesis.BaseSchema:
 def run_operation(operation: Any, headers: dict[str, str]) -> None:
     examples = 10 if operation.path.startswith("/api/auth/") else 25
     excluded = [positive_data_acceptance] if may_refuse_valid_data(operation.path) else []
-    if operation.path == "/api/auth/resend-confirmation-code":
-        # moto does not implement ResendConfirmationCode, so the API truthfully answers 502 here;
-        # test_accounts covers this route against botocore's Stubber instead.
-        excluded.append(not_a_server_error)
 
     @given(case=operation.as_strategy())
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -3,44 +3,13 @@ lets requests through instead of failing them."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from api_support import API_KEY, service_environment, settings_for
+from api_support import API_KEY, REDIS, service_environment, settings_for
 from macro_ai.main import create_app
 from macro_ai_devstack.testing import free_port
 
-REDIS = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is installed by `make test`")
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    port = free_port()
-    folder = tempfile.mkdtemp(prefix="macro-ai-redis-")
-    process = subprocess.Popen(
-        [str(REDIS), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if (
-            subprocess.run(
-                ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
-            ).stdout.strip()
-            == "PONG"
-        ):
-            break
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def task(migrated_database: str, redis_url: str) -> httpx.AsyncClient:

@@ -157,7 +157,11 @@ async def test_provider_error_before_the_first_chunk_is_a_502(
     user, chat_id = await new_chat(client)
     response = await client.post(f"/api/chats/{chat_id}/stream", json=BODY, headers=bearer(user))
     assert response.status_code == 502
-    assert response.json() == {"message": "The model provider failed; please try again", "type": "BadGateway"}
+    assert response.json() == {
+        "message": "The model provider failed; please try again",
+        "type": "BadGateway",
+        "status": 502,
+    }
     stored = await messages(client, user, chat_id)
     assert [(m["role"], m["content"]) for m in stored] == [
         ("user", "Tell me something")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from container_support import CONTRACT, PORT, REPO
-from macro_ai.config.settings import Settings, environment_variable_names
+from macro_ai.config.schema import Settings, environment_variable_names
 
 pytestmark = pytest.mark.container
 

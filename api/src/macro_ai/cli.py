@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from macro_ai.config.settings import ConfigError, Settings, load_settings
+from macro_ai.config import ConfigError, Settings, load_settings
 
 EX_CONFIG = 78
 
@@ -55,6 +55,9 @@ def _serve(reload: bool) -> int:
             host=settings.server_host,
             port=settings.server_port,
             access_log=False,
+            # As in production: client IPs come from TRUSTED_PROXY_HOPS only. uvicorn's own default
+            # would trust X-Forwarded-For from 127.0.0.1 and let any local caller dodge rate limits.
+            proxy_headers=False,
         )
         return 0
 

@@ -1,4 +1,4 @@
-"""One error shape for every failure: ``{message, type, details?}``.
+"""One error shape for every failure: ``{message, type, status, details?}``.
 
 ``details`` lists validation problems by field path and message only: never the offending input,
 never a stack trace, in any environment.
@@ -14,7 +14,7 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -29,6 +29,7 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     message: str
     type: str
+    status: int = Field(description="The HTTP status code, repeated for clients that read only the body")
     details: list[ErrorDetail] | None = None
 
 
@@ -65,8 +66,10 @@ def _type_name(status: int) -> str:
         return "Error"
 
 
-def error_bytes(message: str, error_type: str, details: Sequence[dict[str, str]] | None = None) -> bytes:
-    body: dict[str, Any] = {"message": message, "type": error_type}
+def error_bytes(
+    status: int, message: str, error_type: str, details: Sequence[dict[str, str]] | None = None
+) -> bytes:
+    body: dict[str, Any] = {"message": message, "type": error_type, "status": status}
     if details:
         body["details"] = list(details)
     return orjson.dumps(body)
@@ -80,7 +83,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     return Response(
-        error_bytes(message, error_type or _type_name(status), details),
+        error_bytes(status, message, error_type or _type_name(status), details),
         status_code=status,
         media_type="application/json",
         headers=headers,

@@ -10,26 +10,19 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from macro_ai import __version__
-from macro_ai.ai.provider import build_provider
-from macro_ai.auth.cognito import CognitoClient
 from macro_ai.auth.router import router as auth_router
-from macro_ai.auth.tokens import TokenVerifier
 from macro_ai.chats.router import router as chats_router
-from macro_ai.config.live import LiveSettings
-from macro_ai.config.settings import Settings
-from macro_ai.db.engine import create_engine, session_factory
-from macro_ai.db.schema_version import HEAD_REVISIONS
+from macro_ai.config.schema import Settings
 from macro_ai.errors import install_error_handlers
 from macro_ai.health.router import router as health_router
-from macro_ai.health.service import HealthService
 from macro_ai.lifecycle import Lifecycle
 from macro_ai.openapi import build_openapi
+from macro_ai.services import build_services
 from macro_ai.system.router import router as system_router
 from macro_ai.users.router import router as users_router
 from macro_ai.web.access_log import AccessLog
 from macro_ai.web.api_key import ApiKeyMiddleware
 from macro_ai.web.cors import OriginGatedCors
-from macro_ai.web.metrics import MetricsRecorder
 from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddleware, RedisStore, limits_from
 from macro_ai.web.request_context import RequestContextMiddleware
 
@@ -44,10 +37,8 @@ def _rate_limit_store(settings: Settings) -> CounterStore:
 
 
 def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAPI:
-    lifecycle = lifecycle or Lifecycle()
-    live = LiveSettings(settings)
-    engine = create_engine(live)
-    metrics = MetricsRecorder("macro-ai-api", settings.app_env)
+    services = build_services(settings, lifecycle or Lifecycle())
+    lifecycle, metrics = services.lifecycle, services.metrics
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -56,16 +47,19 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
                 await asyncio.sleep(METRICS_FLUSH_SECONDS)
                 metrics.flush()
 
-        tasks = [asyncio.create_task(flush_metrics())]
-        if live.refreshes_from_aws:
-            tasks.append(asyncio.create_task(live.refresh_forever()))
+        tasks = [
+            asyncio.create_task(flush_metrics()),
+            asyncio.create_task(services.revocations.reload_forever()),
+        ]
+        if services.database_url.follows_rotation:
+            tasks.append(asyncio.create_task(services.database_url.refresh_forever()))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             metrics.flush()
-            await engine.dispose()
+            await services.engine.dispose()
 
     app = FastAPI(
         title="Macro AI API",
@@ -79,15 +73,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
         # provider check on every request.
         telemetry=TELEMETRY_OFF,
     )
-    app.state.live = live
-    app.state.lifecycle = lifecycle
-    app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.metrics = metrics
-    app.state.health = HealthService(engine, lifecycle, live, set(HEAD_REVISIONS))
-    app.state.cognito = CognitoClient(live)
-    app.state.tokens = TokenVerifier(live)
-    app.state.provider = build_provider(live)
+    app.state.services = services  # the one entry; handlers use macro_ai.deps
 
     # Flat, not nested routers: FastAPI matches nested routers lazily, at a cost on every request.
     for router in (health_router, auth_router, users_router, chats_router, system_router):
@@ -95,10 +81,9 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     install_error_handlers(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
 
+    api_key = settings.api_key.get_secret_value().encode()
     # Added innermost first: the request context wraps everything, so even a 429 is logged.
-    app.add_middleware(
-        ApiKeyMiddleware, expected_key=lambda: live.current.api_key.get_secret_value().encode()
-    )
+    app.add_middleware(ApiKeyMiddleware, expected_key=lambda: api_key)
     app.add_middleware(RateLimitMiddleware, limits=limits_from(settings), store=_rate_limit_store(settings))
     app.add_middleware(
         OriginGatedCors,

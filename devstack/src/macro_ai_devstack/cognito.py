@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import boto3
 from moto.server import ThreadedMotoServer
 
+from macro_ai_devstack import resend_code
+
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -48,6 +50,7 @@ class CognitoPool:
 
 
 def start_emulator(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
+    resend_code.install()  # moto lacks ResendConfirmationCode
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulator call
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()

@@ -1,6 +1,7 @@
 """``make run``: the service on the embedded defaults, one command, Ctrl-C stops everything.
 
-Starts PostgreSQL (data in ``.data/postgres``, git-ignored) and the Cognito emulator, applies the
+Starts PostgreSQL (data in ``.data/postgres``, git-ignored; ``DEV_DATA_DIR`` moves it) and the
+Cognito emulator, applies the
 migrations, then runs ``macro-ai serve --reload`` with that configuration on 127.0.0.1:3040.
 A server left running by a crashed earlier run is stopped first.
 """
@@ -21,6 +22,7 @@ from macro_ai_devstack.postgres import LocalPostgres
 ROOT = Path(__file__).resolve().parents[3]
 POSTGRES_PORT = int(os.environ.get("DEV_POSTGRES_PORT", "5433"))
 EMULATOR_PORT = int(os.environ.get("DEV_COGNITO_PORT", "3041"))
+DATA_DIR = Path(os.environ.get("DEV_DATA_DIR") or ROOT / ".data")
 
 # Development-only placeholders: not secrets, printed on purpose. A .env file overrides them.
 DEVELOPMENT_DEFAULTS = {
@@ -35,7 +37,7 @@ DEVELOPMENT_DEFAULTS = {
 
 
 def main() -> int:
-    postgres = LocalPostgres(ROOT / ".data" / "postgres", POSTGRES_PORT)
+    postgres = LocalPostgres(DATA_DIR / "postgres", POSTGRES_PORT)
     if postgres.stop_stale():
         print("stopped a PostgreSQL left running by an earlier run", flush=True)
     emulator = None
@@ -59,11 +61,14 @@ def main() -> int:
         }
         executable = str(Path(sys.executable).with_name("macro-ai"))
         subprocess.run([executable, "db", "upgrade"], env=environment, check=True, cwd=ROOT)  # noqa: S603
+        address = f"http://127.0.0.1:{environment.get('SERVER_PORT', '3040')}"
         print(
-            "\nMacro AI is starting on http://127.0.0.1:3040 (docs: http://127.0.0.1:3040/api/docs)\n"
+            f"\nMacro AI is starting on {address} (docs: {address}/api/docs)\n"
             f"  X-API-KEY: {environment['API_KEY']}\n"
             f"  PostgreSQL: {database_url}\n"
-            f"  Cognito emulator: {pool.endpoint_url} (pool {pool.user_pool_id})\n"
+            f"  Cognito emulator: {pool.endpoint_url}\n"
+            f"    user pool id: {pool.user_pool_id}\n"
+            f"    app client id: {pool.client_id}\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -34,14 +34,12 @@ class ServerProcess:
         self.environment = {**environment, "SERVER_HOST": "127.0.0.1", "SERVER_PORT": str(self.port)}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait_path: str = "/api/health/live", timeout: float = 30) -> ServerProcess:
-        self.started_at = time.monotonic()
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603
                 [macro_ai_executable(), "serve"],

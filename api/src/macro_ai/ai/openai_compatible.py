@@ -1,7 +1,7 @@
 """Any OpenAI-compatible chat completions endpoint, through the official ``openai`` client.
 
-Model, base URL, key and timeout come from configuration; the client is rebuilt when a rotated key
-arrives. Closing the stream (as happens when the client of our API disconnects) closes the HTTP
+Model, base URL, key and timeout come from configuration; the client is made on first use.
+Closing the stream (as happens when the client of our API disconnects) closes the HTTP
 response to the provider, which cancels the generation there.
 """
 
@@ -13,33 +13,29 @@ from typing import Any
 from openai import AsyncOpenAI
 
 from macro_ai.ai.provider import ChatTurn
-from macro_ai.config.live import LiveSettings
+from macro_ai.config.schema import Settings
 
 
 class OpenAICompatibleProvider:
     name = "openai"
 
-    def __init__(self, live: LiveSettings) -> None:
-        self.live = live
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self._client: AsyncOpenAI | None = None
-        self._client_key: tuple[Any, ...] | None = None
 
     @property
     def model(self) -> str:
-        return self.live.current.openai_model
+        return self.settings.openai_model
 
     def _current_client(self) -> AsyncOpenAI:
-        settings = self.live.current
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-        identity = (key, settings.openai_base_url, settings.openai_timeout_seconds)
-        if self._client is None or identity != self._client_key:
+        if self._client is None:
+            settings = self.settings
             self._client = AsyncOpenAI(
-                api_key=key,
+                api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "",
                 base_url=settings.openai_base_url or None,
                 timeout=settings.openai_timeout_seconds,
                 max_retries=1,
             )
-            self._client_key = identity
         return self._client
 
     async def stream(self, turns: Sequence[ChatTurn]) -> AsyncIterator[str]:

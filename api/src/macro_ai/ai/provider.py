@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from macro_ai.config.live import LiveSettings
+from macro_ai.config.schema import Settings
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,11 @@ class ChatProvider(Protocol):
         ...
 
 
-def build_provider(live: LiveSettings) -> ChatProvider:
-    settings = live.current
+def build_provider(settings: Settings) -> ChatProvider:
     if settings.ai_provider == "openai":
         from macro_ai.ai.openai_compatible import OpenAICompatibleProvider
 
-        return OpenAICompatibleProvider(live)
+        return OpenAICompatibleProvider(settings)
     from macro_ai.ai.offline import OfflineProvider
 
     return OfflineProvider(settings.offline_provider_delay_ms / 1000)

@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from macro_ai.config.live import LiveSettings
+from macro_ai.config.schema import Settings
 from macro_ai.errors import AppError, ConflictError, UnauthorizedError
 
 log = structlog.get_logger("macro_ai.auth")
@@ -83,15 +83,15 @@ def error_code(exc: Exception) -> str | None:
 
 
 class CognitoClient:
-    def __init__(self, live: LiveSettings, client: Any = None) -> None:
-        self.live = live
+    def __init__(self, settings: Settings, client: Any = None) -> None:
+        self.settings = settings
         self._client: Any = client
 
     def _boto(self) -> Any:
         if self._client is None:  # created on first use: importing boto3 costs start-up time
             import boto3
 
-            settings = self.live.current
+            settings = self.settings
             self._client = boto3.client(
                 "cognito-idp",
                 region_name=settings.aws_cognito_region,
@@ -121,7 +121,7 @@ class CognitoClient:
         return result
 
     def _client_fields(self, username: str) -> dict[str, str]:
-        settings = self.live.current
+        settings = self.settings
         client_id = settings.aws_cognito_user_pool_client_id
         secret = settings.aws_cognito_user_pool_secret_key.get_secret_value()
         return {"ClientId": client_id, "SecretHash": secret_hash(username, client_id, secret)}

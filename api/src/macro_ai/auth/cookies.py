@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from starlette.responses import Response
 
-from macro_ai.config.settings import Settings
+from macro_ai.config.schema import Settings
 
 ACCESS_COOKIE = "macro-ai-accessToken"
 REFRESH_COOKIE = "macro-ai-refreshToken"

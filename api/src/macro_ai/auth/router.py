@@ -1,10 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Request, Response
+from fastapi import APIRouter, Cookie, Response
 
-from macro_ai.auth.cognito import CognitoClient
 from macro_ai.auth.cookies import REFRESH_COOKIE, SYNCHRONIZE_COOKIE, clear_auth_cookies, set_auth_cookies
-from macro_ai.auth.dependencies import PrincipalDep
 from macro_ai.auth.schemas import (
     AuthUser,
     ConfirmForgotPasswordRequest,
@@ -18,32 +16,21 @@ from macro_ai.auth.schemas import (
     TokenSet,
 )
 from macro_ai.auth.schemas import LoginResponse as TokensResponse
-from macro_ai.auth.service import AuthService, Session
-from macro_ai.config.settings import Settings
-from macro_ai.db.session import SessionDep
+from macro_ai.auth.service import Session
+from macro_ai.config.schema import Settings
+from macro_ai.deps import AuthServiceDep, CurrentPrincipal, SettingsDep
 from macro_ai.errors import ErrorBody
-from macro_ai.users.repository import UserRepository
 
 router = APIRouter(
     prefix="/auth", tags=["auth"], responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}}
 )
 
 
-def _service(request: Request, session: SessionDep) -> AuthService:
-    cognito: CognitoClient = request.app.state.cognito
-    return AuthService(cognito, request.app.state.tokens, UserRepository(session))
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.live.current
-    return settings
-
-
-def _issue(response: Response, request: Request, session: Session, message: str) -> TokensResponse:
+def _issue(response: Response, settings: Settings, session: Session, message: str) -> TokensResponse:
     tokens = session.tokens
     set_auth_cookies(
         response,
-        _settings(request),
+        settings,
         tokens.access_token,
         tokens.refresh_token,
         tokens.expires_in,
@@ -64,8 +51,8 @@ def _issue(response: Response, request: Request, session: Session, message: str)
     responses={409: {"model": ErrorBody}},
     summary="Create an account (a confirmation code is sent by email)",
 )
-async def register(body: RegisterRequest, request: Request, session: SessionDep) -> RegisterResponse:
-    user_id = await _service(request, session).register(body.email, body.password)
+async def register(body: RegisterRequest, auth: AuthServiceDep) -> RegisterResponse:
+    user_id = await auth.register(body.email, body.password)
     return RegisterResponse(
         message="Registration successful; check your email for the confirmation code",
         user=RegisteredUser(id=user_id, email=body.email),
@@ -73,16 +60,14 @@ async def register(body: RegisterRequest, request: Request, session: SessionDep)
 
 
 @router.post("/confirm-registration", response_model=Message, summary="Confirm an account with its code")
-async def confirm_registration(
-    body: ConfirmRegistrationRequest, request: Request, session: SessionDep
-) -> Message:
-    await _service(request, session).confirm_registration(body.email, body.code)
+async def confirm_registration(body: ConfirmRegistrationRequest, auth: AuthServiceDep) -> Message:
+    await auth.confirm_registration(body.email, body.code)
     return Message(message="Account confirmed; you can log in now")
 
 
 @router.post("/resend-confirmation-code", response_model=Message, summary="Send the confirmation code again")
-async def resend(body: EmailRequest, request: Request, session: SessionDep) -> Message:
-    await _service(request, session).resend_confirmation_code(body.email)
+async def resend(body: EmailRequest, auth: AuthServiceDep) -> Message:
+    await auth.resend_confirmation_code(body.email)
     return Message(message="If the account exists and is not confirmed, a new code has been sent")
 
 
@@ -93,51 +78,49 @@ async def resend(body: EmailRequest, request: Request, session: SessionDep) -> M
     summary="Log in with email and password; sets the auth cookies",
 )
 async def login(
-    body: LoginRequest, request: Request, response: Response, session: SessionDep
+    body: LoginRequest, response: Response, auth: AuthServiceDep, settings: SettingsDep
 ) -> TokensResponse:
-    signed_in = await _service(request, session).login(body.email, body.password)
-    return _issue(response, request, signed_in, "Login successful")
+    signed_in = await auth.login(body.email, body.password)
+    return _issue(response, settings, signed_in, "Login successful")
 
 
 @router.post("/refresh", response_model=TokensResponse, summary="New tokens from the refresh cookies")
 async def refresh(
-    request: Request,
     response: Response,
-    session: SessionDep,
+    auth: AuthServiceDep,
+    settings: SettingsDep,
     refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
     synchronize: Annotated[str | None, Cookie(alias=SYNCHRONIZE_COOKIE)] = None,
 ) -> TokensResponse:
-    key = _settings(request).cookie_encryption_key.get_secret_value()
-    renewed = await _service(request, session).refresh(refresh_token, synchronize, key)
-    return _issue(response, request, renewed, "Tokens refreshed")
+    key = settings.cookie_encryption_key.get_secret_value()
+    renewed = await auth.refresh(refresh_token, synchronize, key)
+    return _issue(response, settings, renewed, "Tokens refreshed")
 
 
 @router.post("/logout", response_model=Message, summary="Sign out everywhere and clear the cookies")
 async def logout(
-    principal: PrincipalDep, request: Request, response: Response, session: SessionDep
+    principal: CurrentPrincipal, response: Response, auth: AuthServiceDep, settings: SettingsDep
 ) -> Message:
-    await _service(request, session).logout(principal)
-    clear_auth_cookies(response, _settings(request))
+    await auth.logout(principal)
+    clear_auth_cookies(response, settings)
     return Message(message="Logged out")
 
 
 @router.post("/forgot-password", response_model=Message, summary="Start a password reset")
-async def forgot_password(body: EmailRequest, request: Request, session: SessionDep) -> Message:
-    await _service(request, session).forgot_password(body.email)
+async def forgot_password(body: EmailRequest, auth: AuthServiceDep) -> Message:
+    await auth.forgot_password(body.email)
     return Message(message="If an account exists for this email, a reset code has been sent")
 
 
 @router.post(
     "/confirm-forgot-password", response_model=Message, summary="Set a new password with the reset code"
 )
-async def confirm_forgot_password(
-    body: ConfirmForgotPasswordRequest, request: Request, session: SessionDep
-) -> Message:
-    await _service(request, session).confirm_forgot_password(body.email, body.code, body.new_password)
+async def confirm_forgot_password(body: ConfirmForgotPasswordRequest, auth: AuthServiceDep) -> Message:
+    await auth.confirm_forgot_password(body.email, body.code, body.new_password)
     return Message(message="Password changed; you can log in now")
 
 
 @router.get("/user", response_model=AuthUser, summary="The signed-in user")
-async def current_user(principal: PrincipalDep, request: Request, session: SessionDep) -> AuthUser:
-    user_id, email, verified = await _service(request, session).current_user(principal)
+async def current_user(principal: CurrentPrincipal, auth: AuthServiceDep) -> AuthUser:
+    user_id, email, verified = await auth.current_user(principal)
     return AuthUser(id=user_id, email=email, email_verified=verified)

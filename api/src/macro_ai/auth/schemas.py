@@ -2,7 +2,7 @@ import re
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from macro_ai.schemas import CamelModel
 
@@ -22,8 +22,28 @@ Email = Annotated[
     str, Field(max_length=320, pattern=_EMAIL_PATTERN, examples=["ada@example.com"]), AfterValidator(_email)
 ]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
-# A string of digits: leading zeros matter (the old service took a number and lost them).
-Code = Annotated[str, Field(pattern=r"^[0-9]{4,10}$", examples=["012345"])]
+# Cognito's codes are six digits, and leading zeros matter.
+CODE_LENGTH = 6
+
+
+def _code_from_number(value: object) -> object:
+    """The existing web client sends the code as a JSON number, which drops leading zeros:
+    12345 means 012345."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**CODE_LENGTH:
+        return str(value).zfill(CODE_LENGTH)
+    return value
+
+
+_CODE_PATTERN = r"^[0-9]{4,10}$"
+Code = Annotated[
+    str,
+    BeforeValidator(
+        _code_from_number,
+        json_schema_input_type=Annotated[str, Field(pattern=_CODE_PATTERN)]
+        | Annotated[int, Field(ge=0, lt=10**CODE_LENGTH)],
+    ),
+    Field(pattern=_CODE_PATTERN, examples=["012345", 12345]),
+]
 
 
 class StrictBody(BaseModel):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from macro_ai.auth.cognito import CognitoClient, InvalidRequestError, Tokens
 from macro_ai.auth.cookies import decrypt
+from macro_ai.auth.revocation import RevocationList
 from macro_ai.auth.tokens import Principal, TokenVerifier
 from macro_ai.errors import UnauthorizedError
 from macro_ai.users.repository import UserRepository
@@ -20,9 +21,16 @@ class Session:
 
 
 class AuthService:
-    def __init__(self, cognito: CognitoClient, verifier: TokenVerifier, users: UserRepository) -> None:
+    def __init__(
+        self,
+        cognito: CognitoClient,
+        verifier: TokenVerifier,
+        revocations: RevocationList,
+        users: UserRepository,
+    ) -> None:
         self.cognito = cognito
         self.verifier = verifier
+        self.revocations = revocations
         self.users = users
 
     async def register(self, email: str, password: str) -> uuid.UUID:
@@ -45,7 +53,7 @@ class AuthService:
     async def login(self, email: str, password: str) -> Session:
         tokens = await self.cognito.login(email, password)
         principal = await self.verifier.verify_access_token(tokens.access_token)
-        await self.users.record_login(uuid.UUID(principal.user_id), email)
+        await self.users.record_login(principal.user_id, email)
         return Session(tokens, principal)
 
     async def refresh(self, refresh_token: str | None, synchronize: str | None, key_hex: str) -> Session:
@@ -57,6 +65,9 @@ class AuthService:
         return Session(tokens, principal)
 
     async def logout(self, principal: Principal) -> None:
+        # Cognito ends the refresh tokens; our revocation list ends the access tokens, which Cognito
+        # cannot recall and every instance verifies locally.
+        await self.revocations.revoke(principal.session_id, principal.expires_at)
         # Already signed out everywhere is the outcome the caller wants.
         with contextlib.suppress(UnauthorizedError):
             await self.cognito.global_sign_out(principal.access_token)
@@ -73,7 +84,7 @@ class AuthService:
             raise InvalidRequestError("Invalid or expired code") from None
 
     async def current_user(self, principal: Principal) -> tuple[uuid.UUID, str, bool]:
-        user = await self.users.get(uuid.UUID(principal.user_id))
+        user = await self.users.get(principal.user_id)
         if user is None:
             raise UnauthorizedError("Unknown user; please log in again")
         return user.id, user.email, user.email_verified

@@ -53,11 +53,11 @@ class ChatRepository:
         result = await self.session.scalars(select(Chat).where(Chat.id == chat_id, Chat.user_id == user_id))
         return result.one_or_none()
 
-    async def messages(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> list[ChatMessage]:
+    async def messages_of(self, chat_id: uuid.UUID) -> list[ChatMessage]:
+        """The messages of a chat whose ownership the caller has already checked."""
         rows = await self.session.scalars(
             select(ChatMessage)
-            .join(Chat, Chat.id == ChatMessage.chat_id)
-            .where(ChatMessage.chat_id == chat_id, Chat.user_id == user_id)
+            .where(ChatMessage.chat_id == chat_id)
             .order_by(ChatMessage.created_at, ChatMessage.id)
         )
         return list(rows)

@@ -33,6 +33,8 @@ class MessageOut(CamelModel):
     role: str
     content: str
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    # The existing web client requires the key (an array or null); no embeddings are stored yet.
+    embedding: list[float] | None = None
     created_at: datetime
 
 

@@ -1,7 +1,7 @@
-"""The async engine: asyncpg under SQLAlchemy, with settings read per new connection.
+"""The async engine: asyncpg under SQLAlchemy, with the database URL read per new connection.
 
-Connections are made from ``live.current`` each time, so a rotated database password is used by
-the next connection without a restart. ``pool_pre_ping`` discards connections that died with a
+Connections are made from ``DatabaseUrl.current`` each time, so a password that RDS rotated is used
+by the next connection without a restart. ``pool_pre_ping`` discards connections that died with a
 database restart, so the service recovers by itself.
 """
 
@@ -12,7 +12,8 @@ import re
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from macro_ai.config.live import LiveSettings
+from macro_ai.config.database_login import DatabaseUrl
+from macro_ai.config.schema import Settings
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -24,14 +25,11 @@ def sqlalchemy_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql+asyncpg://", url)
 
 
-def create_engine(live: LiveSettings) -> AsyncEngine:
-    settings = live.current
-
+def create_engine(settings: Settings, database_url: DatabaseUrl) -> AsyncEngine:
     async def connect() -> asyncpg.Connection:
-        current = live.current
         return await asyncpg.connect(
-            asyncpg_dsn(current.relational_database_url.get_secret_value()),
-            timeout=current.database_connect_timeout_seconds,
+            asyncpg_dsn(database_url.current),
+            timeout=settings.database_connect_timeout_seconds,
             command_timeout=30,
             server_settings={"application_name": "macro-ai-api"},
         )

@@ -5,7 +5,7 @@ Required items never reach this point unset: the process refuses to start withou
 
 from collections.abc import Callable, Mapping
 
-from macro_ai.config.settings import Settings
+from macro_ai.config.schema import Settings
 from macro_ai.health.schemas import ConfigStatus
 
 # Optional items worth reporting when unset, with the condition under which they matter.

@@ -2,6 +2,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from macro_ai import __version__
+from macro_ai.deps import services_of
 from macro_ai.health.config_report import config_report
 from macro_ai.health.schemas import (
     CheckResult,
@@ -20,8 +21,8 @@ _ALIVE = b'{"status":"alive"}'
 
 
 def _service(request: Request) -> HealthService:
-    service: HealthService = request.app.state.health
-    return service
+    # A plain call, not a dependency: the health routes are probed constantly and stay lean.
+    return services_of(request).health
 
 
 def _results(checks: list[Check]) -> list[CheckResult]:
@@ -70,7 +71,7 @@ async def ready(request: Request) -> JSONBytes:
 async def detailed(request: Request) -> DetailedStatus:
     service = _service(request)
     checks = [service.shutdown_check(), *await service.database_check()]
-    settings = service.live.current
+    settings = service.settings
     return DetailedStatus(
         status="ok" if all(c.ok for c in checks) else "degraded",
         version=__version__,
@@ -82,4 +83,4 @@ async def detailed(request: Request) -> DetailedStatus:
 
 @router.get("/config", response_model=ConfigStatus, summary="Missing or invalid configuration, by name only")
 async def config(request: Request) -> ConfigStatus:
-    return config_report(_service(request).live.current)
+    return config_report(_service(request).settings)

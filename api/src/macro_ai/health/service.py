@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from macro_ai.config.live import LiveSettings
+from macro_ai.config.schema import Settings
 from macro_ai.lifecycle import Lifecycle
 
 
@@ -28,11 +28,11 @@ class Check:
 
 class HealthService:
     def __init__(
-        self, engine: AsyncEngine, lifecycle: Lifecycle, live: LiveSettings, head_revisions: set[str]
+        self, engine: AsyncEngine, lifecycle: Lifecycle, settings: Settings, head_revisions: set[str]
     ) -> None:
         self.engine = engine
         self.lifecycle = lifecycle
-        self.live = live
+        self.settings = settings
         self.head_revisions = head_revisions
 
     def shutdown_check(self) -> Check:
@@ -42,7 +42,7 @@ class HealthService:
     async def database_check(self) -> list[Check]:
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.live.current.readiness_timeout_seconds):
+            async with asyncio.timeout(self.settings.readiness_timeout_seconds):
                 async with self.engine.connect() as connection:
                     result = await connection.execute(text("SELECT version_num FROM alembic_version"))
                     revisions = {row[0] for row in result}

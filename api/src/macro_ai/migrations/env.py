@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from macro_ai.auth import models as _auth  # noqa: F401 - registers the tables
 from macro_ai.chats import models as _chats  # noqa: F401 - registers the tables
 from macro_ai.db.base import Base
 from macro_ai.db.engine import sqlalchemy_url

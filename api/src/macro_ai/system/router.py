@@ -6,6 +6,7 @@ import sys
 from fastapi import APIRouter, Request
 
 from macro_ai import __version__
+from macro_ai.deps import services_of
 from macro_ai.schemas import CamelModel
 
 router = APIRouter(tags=["system"])
@@ -41,10 +42,11 @@ def _rss_bytes() -> int:
 
 @router.get("/system-info", response_model=SystemInfo, summary="Runtime, version, uptime and memory")
 async def system_info(request: Request) -> SystemInfo:
+    services = services_of(request)  # a plain call, not a dependency: this route is benchmarked
     return SystemInfo(
         version=__version__,
-        environment=request.app.state.live.current.app_env,
-        uptime_seconds=round(request.app.state.lifecycle.uptime_seconds, 3),
+        environment=services.settings.app_env,
+        uptime_seconds=round(services.lifecycle.uptime_seconds, 3),
         runtime=Runtime(
             python=sys.version.split()[0],
             implementation=platform.python_implementation(),

@@ -2,23 +2,20 @@ import uuid
 
 from fastapi import APIRouter
 
-from macro_ai.auth.dependencies import PrincipalDep
-from macro_ai.db.session import SessionDep
+from macro_ai.deps import CurrentPrincipal, UserServiceDep
 from macro_ai.errors import ErrorBody
-from macro_ai.users.repository import UserRepository
 from macro_ai.users.schemas import UserEnvelope, UserProfile
-from macro_ai.users.service import UserService
 
 router = APIRouter(prefix="/users", tags=["users"], responses={404: {"model": ErrorBody}})
 
 
 @router.get("/me", response_model=UserEnvelope, summary="The signed-in user's profile")
-async def me(principal: PrincipalDep, session: SessionDep) -> UserEnvelope:
-    user = await UserService(UserRepository(session)).profile(principal.user_id)
+async def me(principal: CurrentPrincipal, users: UserServiceDep) -> UserEnvelope:
+    user = await users.profile(principal.user_id)
     return UserEnvelope(user=UserProfile.model_validate(user, from_attributes=True))
 
 
 @router.get("/{user_id}", response_model=UserEnvelope, summary="A profile by id (your own only)")
-async def by_id(user_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> UserEnvelope:
-    user = await UserService(UserRepository(session)).profile(principal.user_id, user_id)
+async def by_id(user_id: uuid.UUID, principal: CurrentPrincipal, users: UserServiceDep) -> UserEnvelope:
+    user = await users.profile(principal.user_id, user_id)
     return UserEnvelope(user=UserProfile.model_validate(user, from_attributes=True))

@@ -13,8 +13,7 @@ class UserService:
     def __init__(self, users: UserRepository) -> None:
         self.users = users
 
-    async def profile(self, caller_id: str, requested_id: uuid.UUID | None = None) -> User:
-        caller = uuid.UUID(caller_id)
+    async def profile(self, caller: uuid.UUID, requested_id: uuid.UUID | None = None) -> User:
         # Another user's id answers exactly like a missing one: no way to probe who exists.
         if requested_id is not None and requested_id != caller:
             raise NotFoundError("User not found")

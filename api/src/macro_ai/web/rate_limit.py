@@ -17,7 +17,7 @@ from typing import Protocol
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from macro_ai.config.settings import Settings
+from macro_ai.config.schema import Settings
 from macro_ai.errors import error_response
 from macro_ai.web.api_key import EXEMPT_PREFIXES
 

@@ -1,22 +1,16 @@
-"""Typed settings for the Macro AI service.
+"""The settings schema: every configuration item of the service, its type, default and rules.
 
-Sources, later ones winning (SPEC 1.6): field defaults, a ``.env`` file (development only),
-environment variables, AWS Parameter Store under ``/macro-ai/<environment>/`` and one AWS Secrets
-Manager JSON secret. Every problem is collected and reported by item name, never by value.
+Where the values come from is ``macro_ai.config.sources``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from macro_ai_contract import AppBehaviour, load_environments
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from macro_ai.config import aws_sources
 
 
 def environment_behaviour(app_env: str) -> AppBehaviour:
@@ -45,10 +39,9 @@ class Settings(BaseSettings):
     # -- where configuration comes from
     app_env: str = "development"
     aws_region: str = "us-east-1"
-    config_parameter_store: bool = False
-    config_secret_id: str | None = None
-    config_refresh_seconds: float = Field(default=300, ge=1, le=86_400)
+    # An RDS-managed secret: the database URL is built from it and re-read while serving.
     database_login_id: str | None = None
+    database_login_refresh_seconds: float = Field(default=300, ge=1, le=86_400)
 
     # -- server
     server_host: str = "127.0.0.1"
@@ -56,6 +49,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     shutdown_drain_seconds: float = Field(default=20, ge=0, le=110)
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Clock skew allowed when checking a token's expiry: none unless an operator opts in.
+    token_clock_leeway_seconds: float = Field(default=0, ge=0, le=5)
 
     # -- client application and browser
     api_key: SecretStr = Field(min_length=32)
@@ -162,10 +157,6 @@ class Settings(BaseSettings):
         return environment_behaviour(self.app_env)
 
     @property
-    def parameter_store_path(self) -> str:
-        return f"/macro-ai/{self.app_env}/"
-
-    @property
     def cognito_issuer(self) -> str:
         return self.aws_cognito_issuer or (
             f"https://cognito-idp.{self.aws_cognito_region}.amazonaws.com/{self.aws_cognito_user_pool_id}"
@@ -183,83 +174,6 @@ class Settings(BaseSettings):
         return load_environments().preview_frontend_origin_regex(self.custom_domain_name)
 
 
-class ConfigError(Exception):
-    """Configuration that cannot be used. ``problems`` holds one line per item, never a value."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _field_names() -> set[str]:
-    return set(Settings.model_fields)
-
-
-def _only_known(values: Mapping[str, str]) -> dict[str, str]:
-    known = _field_names()
-    return {key.lower(): value for key, value in values.items() if key.lower() in known}
-
-
-def aws_overrides(bootstrap: Settings | Mapping[str, Any]) -> dict[str, str]:
-    """Values from Parameter Store and Secrets Manager (the latter winning), by field name."""
-    get = bootstrap.get if isinstance(bootstrap, Mapping) else lambda k, d=None: getattr(bootstrap, k, d)
-    app_env = str(get("app_env", "development"))
-    region = get("aws_region", None)
-    values: dict[str, str] = {}
-    if str(get("config_parameter_store", False)).lower() in {"1", "true", "yes"}:
-        values.update(_only_known(aws_sources.read_parameters(f"/macro-ai/{app_env}/", region)))
-    secret_id = get("config_secret_id", None)
-    if secret_id:
-        values.update(_only_known(aws_sources.read_json_secret(str(secret_id), region)))
-    database_login_id = get("database_login_id", None)
-    if database_login_id:  # an RDS-managed master secret: follows its rotation
-        values["relational_database_url"] = aws_sources.read_database_url(str(database_login_id), region)
-    return values
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"]) or "configuration"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "is required but missing"
-    elif error["type"] in {"too_short", "string_too_short"}:
-        message = f"is too short (at least {error['ctx']['min_length']} characters)"
-    return f"{location.upper()}: {message}"
-
-
-class _Bootstrap(BaseSettings):
-    """The few items that say where the rest of the configuration lives."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
-    app_env: str = "development"
-    aws_region: str = "us-east-1"
-    config_parameter_store: bool = False
-    config_secret_id: str | None = None
-    database_login_id: str | None = None
-
-
-def load_settings(env_file: Path | None = Path(".env")) -> Settings:
-    """Load and validate everything, or raise ConfigError listing every problem by name."""
-    try:
-        dotenv = env_file if env_file is not None and env_file.is_file() else None
-        bootstrap = _Bootstrap(_env_file=dotenv)
-        reads_dotenv = environment_behaviour(bootstrap.app_env).reads_dotenv
-    except ValidationError as exc:
-        raise ConfigError([_describe(e) for e in exc.errors()]) from None
-    except ValueError:
-        raise ConfigError([f"APP_ENV: must be {load_environments().app_env_description()}"]) from None
-    dotenv = dotenv if reads_dotenv else None
-    try:
-        overrides = aws_overrides(bootstrap.model_dump())
-    except Exception as exc:  # any AWS failure is a configuration failure, reported by kind only
-        raise ConfigError([f"AWS configuration sources: cannot be read ({type(exc).__name__})"]) from None
-    arguments: dict[str, Any] = {"_env_file": dotenv, **overrides}
-    try:
-        return Settings(**arguments)
-    except ValidationError as exc:
-        raise ConfigError([_describe(e) for e in exc.errors()]) from None
-
-
 def environment_variable_names() -> set[str]:
     """Every environment variable the service reads (for the contract tests)."""
-    return {name.upper() for name in _field_names()}
+    return {name.upper() for name in Settings.model_fields}

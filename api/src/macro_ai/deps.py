@@ -1,0 +1,84 @@
+"""Annotated dependencies: what a handler may ask for, typed once.
+
+Each reads the app's ``Services`` through ``services_of`` (one attribute lookup). They are async so
+FastAPI runs them on the event loop rather than in its thread pool, and a service dependency opens
+the request's database session itself, so a handler resolves no more dependencies than it used to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from macro_ai.auth.cookies import ACCESS_COOKIE
+from macro_ai.auth.service import AuthService
+from macro_ai.auth.tokens import Principal
+from macro_ai.chats.models import Chat
+from macro_ai.chats.repository import ChatRepository
+from macro_ai.chats.service import ChatService
+from macro_ai.config.schema import Settings
+from macro_ai.errors import UnauthorizedError
+from macro_ai.services import Services
+from macro_ai.users.repository import UserRepository
+from macro_ai.users.service import UserService
+
+cookie_scheme = APIKeyCookie(name=ACCESS_COOKIE, scheme_name="CookieAuth", auto_error=False)
+bearer_scheme = HTTPBearer(scheme_name="BearerAuth", auto_error=False)
+
+
+def services_of(request: Request) -> Services:
+    """The app's services (for the few plain handlers that need no other dependency)."""
+    services: Services = request.app.state.services
+    return services
+
+
+async def _settings(request: Request) -> Settings:
+    return services_of(request).settings
+
+
+async def _principal(
+    request: Request,
+    cookie: Annotated[str | None, Security(cookie_scheme)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Principal:
+    """The access token from the bearer header (other clients) or the cookie (browsers)."""
+    token = bearer.credentials if bearer is not None else cookie
+    if not token:
+        raise UnauthorizedError("Authentication required")
+    return await services_of(request).tokens.verify_access_token(token)
+
+
+async def _auth_service(request: Request) -> AsyncIterator[AuthService]:
+    services = services_of(request)
+    async with services.sessions() as session:
+        yield AuthService(services.cognito, services.tokens, services.revocations, UserRepository(session))
+
+
+async def _user_service(request: Request) -> AsyncIterator[UserService]:
+    async with services_of(request).sessions() as session:
+        yield UserService(UserRepository(session))
+
+
+async def _chat_service(request: Request) -> AsyncIterator[ChatService]:
+    services = services_of(request)
+    async with services.sessions() as session:
+        yield ChatService(ChatRepository(session), services.streamer)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
+UserServiceDep = Annotated[UserService, Depends(_user_service)]
+ChatServiceDep = Annotated[ChatService, Depends(_chat_service)]
+
+
+async def _owned_chat(chat_id: uuid.UUID, principal: CurrentPrincipal, chats: ChatServiceDep) -> Chat:
+    """The caller's chat ``chat_id``; 404 when it does not exist or belongs to someone else."""
+    return await chats.get(principal.user_id, chat_id)
+
+
+OwnedChatDep = Annotated[Chat, Depends(_owned_chat)]
