@@ -25,6 +25,15 @@ class EcsCapacity:
         )["ScalableTargets"]
         return targets[0] if targets else None
 
+    def scaling_minimum(self) -> int | None:
+        """The IaC's minimum task count (None: the service has no scalable target)."""
+        target = self._target()
+        return int(target["MinCapacity"]) if target is not None else None
+
+    def desired_count(self) -> int:
+        svc = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0]
+        return int(svc["desiredCount"])
+
     def ensure(self, min_tasks: int) -> str:
         done: list[str] = []
         target = self._target()

@@ -1,0 +1,189 @@
+"""`migrate plan|start|promote|abort|status`: move traffic from the legacy EC2 fleet to ECS, gated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from macro_ai_deploy.durations import format_duration
+from macro_ai_deploy.exitcodes import ExitCode
+from macro_ai_deploy.migration import outcome
+from macro_ai_deploy.migration.plan import DEFAULT_STEPS_TEXT, build_plan, step_states
+from macro_ai_deploy.migration.target import open_target
+from macro_ai_deploy.rollout import Mode, Phase, Result, Rollout, abort
+from macro_ai_deploy.runtime import EnvArg, console, environment, runtime, say
+from macro_ai_deploy.signals import sigterm_as_interrupt
+from macro_ai_deploy.views import event_line
+
+app = typer.Typer(no_args_is_help=True, help="Move traffic from the legacy EC2 fleet to ECS, gated.")
+
+StepsOpt = Annotated[str, typer.Option(help="ECS percentages, increasing, ending at 100.")]
+BakeOpt = Annotated[str, typer.Option(help="Bake time per step.")]
+IntervalOpt = Annotated[str, typer.Option(help="Gate check interval during a bake.")]
+MinHealthyOpt = Annotated[
+    int | None,
+    typer.Option(help="Healthy ECS tasks required (default: the service's scaling minimum in the IaC)."),
+]
+CapTimeoutOpt = Annotated[str, typer.Option(help="How long to wait for ECS capacity before the first move.")]
+
+
+def _report(result: Result, verb: str) -> None:
+    style, head = outcome.headline(result, verb)
+    console.print(f"[bold {style}]{head}[/]: ", end="")
+    say(result.reason if result.held else f"{result.reason}; live weights: {result.final}")
+    if result.writeback and not result.held:
+        say(result.writeback)
+    code = outcome.exit_code(result)
+    if code != ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def _run_rollout(
+    ctx: typer.Context,
+    env: str,
+    mode: Mode,
+    steps: str,
+    bake: str,
+    interval: str,
+    min_healthy_tasks: int | None,
+    capacity_timeout: str,
+) -> None:
+    rt = runtime(ctx)
+    e = environment(env)
+    plan = build_plan(steps, bake, interval, min_healthy_tasks or 0, capacity_timeout)  # options first
+    t = open_target(rt, e, min_healthy_tasks)
+    plan = replace(plan, min_healthy_tasks=t.min_healthy_tasks)
+    say(
+        f"{e.name}: steps {' -> '.join(map(str, plan.steps))} % ECS, bake "
+        f"{format_duration(plan.bake_seconds)}, gates every {format_duration(plan.check_interval_seconds)}"
+        f", >= {plan.min_healthy_tasks} healthy ECS task(s), alarms: {', '.join(t.alarm_names) or 'none'}"
+    )
+    rollout = Rollout(
+        plan,
+        t.router,
+        t.gates,
+        rt.clock,
+        capacity=t.capacity,
+        store=t.store,
+        mode=mode,
+        on_event=lambda ev: console.print(event_line(ev)),
+    )
+    with sigterm_as_interrupt():
+        result = rollout.run()
+    _report(result, "migration")
+
+
+def _rollout_verb(mode: Mode, doc: str) -> Callable[..., None]:
+    """`start` and `promote` take the same options and differ only in where they go: one declaration."""
+
+    def command(
+        ctx: typer.Context,
+        env: EnvArg,
+        steps: StepsOpt = DEFAULT_STEPS_TEXT,
+        bake: BakeOpt = "10m",
+        interval: IntervalOpt = "30s",
+        min_healthy_tasks: MinHealthyOpt = None,
+        capacity_timeout: CapTimeoutOpt = "10m",
+    ) -> None:
+        _run_rollout(ctx, env, mode, steps, bake, interval, min_healthy_tasks, capacity_timeout)
+
+    command.__doc__ = doc
+    return command
+
+
+app.command("start")(
+    _rollout_verb(
+        Mode.STEPPED, "Start or resume the stepped migration from the LIVE weights (never jumps ahead)."
+    )
+)
+app.command("promote")(
+    _rollout_verb(Mode.PROMOTE, "Go to 100 % ECS now: still gated before the move and during the final bake.")
+)
+
+
+@app.command("plan")
+def migrate_plan(
+    ctx: typer.Context,
+    env: EnvArg,
+    steps: StepsOpt = DEFAULT_STEPS_TEXT,
+    bake: BakeOpt = "10m",
+    interval: IntervalOpt = "30s",
+    min_healthy_tasks: MinHealthyOpt = None,
+    capacity_timeout: CapTimeoutOpt = "10m",
+) -> None:
+    """Show the plan and where the live listener is in it (changes nothing)."""
+    rt = runtime(ctx)
+    e = environment(env)
+    plan = build_plan(steps, bake, interval, min_healthy_tasks or 0, capacity_timeout)  # options first
+    t = open_target(rt, e, min_healthy_tasks)
+    plan = replace(plan, min_healthy_tasks=t.min_healthy_tasks)
+    live = t.router.get_weights()
+    table = Table(title=f"migration plan for {e.name} (live: {live})", title_justify="left")
+    for col in ("step", "ECS %", "legacy %", "bake", "state"):
+        table.add_column(col)
+    for s in step_states(plan, live):
+        state = "live (re-baked on start)" if s.state == "live" else s.state
+        bake_text = format_duration(plan.bake_seconds) if s.ecs else "-"
+        table.add_row(str(s.index), str(s.ecs), str(100 - s.ecs), bake_text, state)
+    console.print(table)
+    say(
+        f"gates before each move and every {format_duration(plan.check_interval_seconds)} while baking:"
+        f" alarms ({', '.join(t.alarm_names) or 'NONE: start will refuse'}), target health of both "
+        f"target groups, >= {plan.min_healthy_tasks} healthy ECS task(s). Any failure: 100 % legacy."
+    )
+
+
+@app.command("abort")
+def migrate_abort(ctx: typer.Context, env: EnvArg) -> None:
+    """All traffic to the legacy target group NOW (no gate), then write the weights back to the stack."""
+    rt = runtime(ctx)
+    e = environment(env)
+    t = open_target(rt, e, 0)
+    before = t.router.get_weights()
+    say(f"{e.name}: abort from {before}")
+    result = abort(t.router, t.store, rt.clock)
+    for ev in result.events:
+        console.print(event_line(ev))
+    if result.phase is Phase.ROLLBACK_FAILED:
+        console.print(f"[bold red]ABORT FAILED[/]: {result.reason}")
+        raise typer.Exit(int(ExitCode.MIGRATION_ROLLBACK_FAILED))
+    console.print(f"[bold]aborted[/]: live weights {t.router.get_weights()}; {result.writeback}")
+    if result.writeback_failed:
+        raise typer.Exit(int(ExitCode.MIGRATION_DRIFT))
+
+
+@app.command("status")
+def migrate_status(
+    ctx: typer.Context,
+    env: EnvArg,
+    steps: StepsOpt = DEFAULT_STEPS_TEXT,
+    min_healthy_tasks: MinHealthyOpt = None,
+) -> None:
+    """Live weights, the stack's weight parameters (drift), the next step, and the gates right now."""
+    rt = runtime(ctx)
+    e = environment(env)
+    plan = build_plan(steps, "0s", "1s", min_healthy_tasks or 0, "0s")
+    t = open_target(rt, e, min_healthy_tasks)
+    live = t.router.get_weights()
+    stored = t.store.read() if t.store else None
+    say(f"live listener: {live}")
+    if stored is None:
+        say("stack parameters: no LegacyWeight/EcsWeight")
+    elif stored == live:
+        say(f"stack parameters: {stored} (in sync)")
+    else:
+        console.print(
+            f"stack parameters: {stored} [yellow](differ from the listener: a migration is in "
+            "progress or was interrupted; `migrate start` resumes, `migrate abort` reverts)[/]"
+        )
+    nxt = plan.next_step(live.ecs)
+    say(f"next step: {nxt}% ECS" if nxt is not None else "at 100 % ECS: migration complete")
+    report = t.gates.check(live)
+    for r in report.results:
+        mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
+        console.print(f"  {mark} {r.name}: ", end="")
+        say(r.detail)
