@@ -25,5 +25,8 @@ class ExitCode(IntEnum):
     MIGRATION_HELD = 22  # interrupted (Ctrl-C): traffic held at the last gated weights, resume with start
     MIGRATION_DRIFT = 23  # traffic is right but the stack parameters could not be written back
     MIGRATION_ROLLBACK_FAILED = 24  # could NOT restore 100 % legacy: act by hand now
+    MIGRATION_HELD_NO_FALLBACK = 25  # a gate failed but legacy has no healthy targets: weights HELD, act now
+    MIGRATION_LEASE_HELD = 26  # another run holds the migration lease (or a stale one needs --steal)
+    MIGRATION_GATE_FAILING = 27  # status --check: a gate fails or a migration is stuck
 
     INTERRUPTED = 130  # Ctrl-C outside a rollout

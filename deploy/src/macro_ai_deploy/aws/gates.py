@@ -31,7 +31,11 @@ class AwsGates:
             return GateResult("alarms", False, f"could not read alarm states ({exc})")
         bad = [s for s in states if s.state in ("ALARM", "MISSING")]
         if bad:
-            return GateResult("alarms", False, ", ".join(f"{s.name} is {s.state}" for s in bad))
+            return GateResult(
+                "alarms",
+                False,
+                "; ".join(f"{s.name} is {s.state}" + (f" ({s.reason})" if s.reason else "") for s in bad),
+            )
         nodata = [s.name for s in states if s.state == "INSUFFICIENT_DATA"]
         note = f" ({len(nodata)} with insufficient data)" if nodata else ""
         return GateResult("alarms", True, f"{len(states)} alarm(s) OK{note}")
@@ -68,3 +72,7 @@ class AwsGates:
             # every Fargate task is one ip target: healthy targets == healthy ECS tasks
             results += self._targets("ecs", self.ecs_tg, max(1, self.min_healthy_tasks), waitable_count=True)
         return GateReport(tuple(results))
+
+    def legacy_healthy(self) -> int:
+        """FleetHealth: healthy targets in the legacy target group (counted before any rollback)."""
+        return self.lb.target_health(self.legacy_tg).healthy

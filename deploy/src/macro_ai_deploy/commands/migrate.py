@@ -7,15 +7,17 @@ from dataclasses import replace
 from typing import Annotated
 
 import typer
+from macro_ai_contract.outputs import StackOutput
 from rich.table import Table
 
 from macro_ai_deploy.durations import format_duration
+from macro_ai_deploy.errors import Refused
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.migration import outcome
 from macro_ai_deploy.migration.plan import DEFAULT_STEPS_TEXT, build_plan, step_states
 from macro_ai_deploy.migration.target import open_target
 from macro_ai_deploy.rollout import Mode, Phase, Result, Rollout, abort
-from macro_ai_deploy.runtime import EnvArg, console, environment, runtime, say
+from macro_ai_deploy.runtime import EnvArg, Runtime, console, environment, runtime, say
 from macro_ai_deploy.signals import sigterm_as_interrupt
 from macro_ai_deploy.views import event_line
 
@@ -71,10 +73,29 @@ def _run_rollout(
         store=t.store,
         mode=mode,
         on_event=lambda ev: console.print(event_line(ev)),
+        health=t.gates,
     )
     with sigterm_as_interrupt():
         result = rollout.run()
+    if result.phase is Phase.HELD_NO_FALLBACK:
+        _alert(
+            rt,
+            t.info.outputs.get(StackOutput.ALARM_TOPIC_ARN),
+            f"macro-deploy migrate {e.name}",
+            result.reason,
+        )
     _report(result, "migration")
+
+
+def _alert(rt: Runtime, topic: str | None, subject: str, message: str) -> None:
+    """Loud on purpose: the alarm topic pages whoever is on call, beside the red line on the terminal."""
+    if not topic:
+        return
+    try:
+        rt.aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=message)
+        say(f"alert sent to {topic}")
+    except Exception as exc:  # the exit code still says it; never hide the original problem
+        say(f"could not send the alert to {topic}: {exc}")
 
 
 def _rollout_verb(mode: Mode, doc: str) -> Callable[..., None]:
@@ -138,13 +159,30 @@ def migrate_plan(
 
 
 @app.command("abort")
-def migrate_abort(ctx: typer.Context, env: EnvArg) -> None:
-    """All traffic to the legacy target group NOW (no gate), then write the weights back to the stack."""
+def migrate_abort(
+    ctx: typer.Context,
+    env: EnvArg,
+    force: Annotated[
+        bool, typer.Option(help="Move traffic even when the legacy target group has no healthy targets.")
+    ] = False,
+) -> None:
+    """All traffic to the legacy target group NOW (no gate), then write the weights back to the stack.
+
+    Refuses when the legacy target group has no healthy targets (that would be an outage) unless --force.
+    """
     rt = runtime(ctx)
     e = environment(env)
     t = open_target(rt, e, 0)
     before = t.router.get_weights()
-    say(f"{e.name}: abort from {before}")
+    healthy = t.gates.legacy_healthy()
+    if healthy < 1 and not before.is_all_legacy:
+        if not force:
+            raise Refused(
+                f"the legacy target group has no healthy targets: moving {before} to legacy would send all "
+                "traffic into an empty fleet; fix the legacy fleet first, or pass --force"
+            )
+        console.print("[bold red]--force[/]: the legacy target group has NO healthy targets")
+    say(f"{e.name}: abort from {before} (legacy: {healthy} healthy target(s))")
     result = abort(t.router, t.store, rt.clock)
     for ev in result.events:
         console.print(event_line(ev))

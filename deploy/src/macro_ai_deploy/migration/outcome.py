@@ -10,6 +10,7 @@ _CODES = {
     Phase.ROLLED_BACK: ExitCode.MIGRATION_ROLLED_BACK,
     Phase.STOPPED_EXTERNALLY: ExitCode.MIGRATION_STOPPED_EXTERNALLY,
     Phase.ROLLBACK_FAILED: ExitCode.MIGRATION_ROLLBACK_FAILED,
+    Phase.HELD_NO_FALLBACK: ExitCode.MIGRATION_HELD_NO_FALLBACK,
 }
 
 
@@ -26,5 +27,9 @@ def headline(result: Result, verb: str) -> tuple[str, str]:
     """(style, headline) such as ("red", "MIGRATION ROLLED BACK")."""
     if result.held:
         return "yellow", f"{verb.upper()} HELD"
-    color = {Phase.COMPLETED: "green", Phase.ROLLED_BACK: "red"}.get(result.phase, "yellow")
+    color = {
+        Phase.COMPLETED: "green",
+        Phase.ROLLED_BACK: "red",
+        Phase.HELD_NO_FALLBACK: "bold red reverse",
+    }.get(result.phase, "yellow")
     return color, f"{verb.upper()} {result.phase.value.upper().replace('_', ' ')}"
