@@ -38,7 +38,8 @@ class EcsCapacity:
         done: list[str] = []
         target = self._target()
         if target is not None and target["MinCapacity"] < min_tasks:
-            self._original_min = int(target["MinCapacity"])
+            if self._original_min is None:  # a resumed run already knows the IaC's value
+                self._original_min = int(target["MinCapacity"])
             self.aas.register_scalable_target(
                 ServiceNamespace="ecs",
                 ResourceId=self.resource_id,
@@ -46,7 +47,7 @@ class EcsCapacity:
                 MinCapacity=min_tasks,
                 MaxCapacity=max(int(target["MaxCapacity"]), min_tasks),
             )
-            done.append(f"scaling minimum {self._original_min} -> {min_tasks}")
+            done.append(f"scaling minimum {int(target['MinCapacity'])} -> {min_tasks}")
         svc = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0]
         if svc["desiredCount"] < min_tasks:
             self.ecs.update_service(cluster=self.cluster, service=self.service, desiredCount=min_tasks)
@@ -54,6 +55,10 @@ class EcsCapacity:
         return (
             ("scaled up ECS: " + ", ".join(done)) if done else f"ECS capacity already >= {min_tasks} task(s)"
         )
+
+    def remember_original(self, minimum: int) -> None:
+        """A resumed run: restore() puts back this minimum (from the run record), not today's raised one."""
+        self._original_min = minimum
 
     def restore(self) -> str:
         if self._original_min is None:

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Annotated
 
 import typer
-from macro_ai_contract.outputs import StackOutput
 from rich.table import Table
 
 from macro_ai_deploy.durations import format_duration
@@ -15,10 +14,10 @@ from macro_ai_deploy.errors import Refused
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.migration import outcome
 from macro_ai_deploy.migration.plan import DEFAULT_STEPS_TEXT, build_plan, step_states
+from macro_ai_deploy.migration.run import alarm_topic, run_migration
 from macro_ai_deploy.migration.target import open_target
-from macro_ai_deploy.rollout import Mode, Phase, Result, Rollout, abort
+from macro_ai_deploy.rollout import Mode, Phase, Plan, Result, abort
 from macro_ai_deploy.runtime import EnvArg, Runtime, console, environment, runtime, say
-from macro_ai_deploy.signals import sigterm_as_interrupt
 from macro_ai_deploy.views import event_line
 
 app = typer.Typer(no_args_is_help=True, help="Move traffic from the legacy EC2 fleet to ECS, gated.")
@@ -53,38 +52,30 @@ def _run_rollout(
     interval: str,
     min_healthy_tasks: int | None,
     capacity_timeout: str,
+    steal: bool,
 ) -> None:
     rt = runtime(ctx)
     e = environment(env)
     plan = build_plan(steps, bake, interval, min_healthy_tasks or 0, capacity_timeout)  # options first
     t = open_target(rt, e, min_healthy_tasks)
     plan = replace(plan, min_healthy_tasks=t.min_healthy_tasks)
-    say(
-        f"{e.name}: steps {' -> '.join(map(str, plan.steps))} % ECS, bake "
-        f"{format_duration(plan.bake_seconds)}, gates every {format_duration(plan.check_interval_seconds)}"
-        f", >= {plan.min_healthy_tasks} healthy ECS task(s), alarms: {', '.join(t.alarm_names) or 'none'}"
-    )
-    rollout = Rollout(
-        plan,
-        t.router,
-        t.gates,
-        rt.clock,
-        capacity=t.capacity,
-        store=t.store,
-        mode=mode,
-        on_event=lambda ev: console.print(event_line(ev)),
-        health=t.gates,
-    )
-    with sigterm_as_interrupt():
-        result = rollout.run()
-    if result.phase is Phase.HELD_NO_FALLBACK:
-        _alert(
-            rt,
-            t.info.outputs.get(StackOutput.ALARM_TOPIC_ARN),
-            f"macro-deploy migrate {e.name}",
-            result.reason,
+
+    def show_plan(p: Plan, note: str) -> None:
+        if note:
+            say(note)
+        say(
+            f"{e.name}: steps {' -> '.join(map(str, p.steps))} % ECS, bake {format_duration(p.bake_seconds)}"
+            f", gates every {format_duration(p.check_interval_seconds)}, >= {p.min_healthy_tasks} healthy "
+            f"ECS task(s), alarms: {', '.join(t.alarm_names) or 'none'}; moves the {t.router.moves}"
         )
-    _report(result, "migration")
+
+    run = run_migration(rt, t, plan, mode, steal, lambda ev: console.print(event_line(ev)), show_plan)
+    if run.safety_net:
+        console.print("[bold red]AWS-side safety net[/]: ", end="")
+        say(", ".join(f"{k}: {v}" for k, v in run.safety_net.items()))
+    if run.result.phase is Phase.HELD_NO_FALLBACK:
+        _alert(rt, alarm_topic(t), f"macro-deploy migrate {e.name}", run.result.reason)
+    _report(run.result, "migration")
 
 
 def _alert(rt: Runtime, topic: str | None, subject: str, message: str) -> None:
@@ -98,6 +89,11 @@ def _alert(rt: Runtime, topic: str | None, subject: str, message: str) -> None:
         say(f"could not send the alert to {topic}: {exc}")
 
 
+StealOpt = Annotated[
+    bool, typer.Option(help="Take over the lease of a run whose heartbeat is stale (resumes its plan).")
+]
+
+
 def _rollout_verb(mode: Mode, doc: str) -> Callable[..., None]:
     """`start` and `promote` take the same options and differ only in where they go: one declaration."""
 
@@ -109,8 +105,9 @@ def _rollout_verb(mode: Mode, doc: str) -> Callable[..., None]:
         interval: IntervalOpt = "30s",
         min_healthy_tasks: MinHealthyOpt = None,
         capacity_timeout: CapTimeoutOpt = "10m",
+        steal: StealOpt = False,
     ) -> None:
-        _run_rollout(ctx, env, mode, steps, bake, interval, min_healthy_tasks, capacity_timeout)
+        _run_rollout(ctx, env, mode, steps, bake, interval, min_healthy_tasks, capacity_timeout, steal)
 
     command.__doc__ = doc
     return command
