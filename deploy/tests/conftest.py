@@ -273,7 +273,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def cli(clock) -> Cli:
-    rt = Runtime(clock=clock, cfn_poll_seconds=0.0, utcnow=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    rt = Runtime(
+        clock=clock,
+        cfn_poll_seconds=0.0,
+        utcnow=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+        alarm_history=False,  # moto has no DescribeAlarmHistory: see test_gates_stubbed.py
+    )
     return Cli(rt)
 
 

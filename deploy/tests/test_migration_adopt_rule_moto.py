@@ -14,7 +14,7 @@ def test_migration_moves_the_rule_not_the_default_action(make_world, cli, clock,
     before = default_action(world, aws_client)
     seen: list[int] = []
     clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
-    r = cli("migrate", "start", "hobby", "--steps", "0,50,100", "--bake", "20s", "--interval", "10s")
+    r = cli("migrate", "start", "hobby", "--steps", "0,50,100", "--bake", "2m", "--interval", "10s")
     assert r.exit_code == 0, r.all_output
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     assert sorted(set(seen)) == [50, 100]

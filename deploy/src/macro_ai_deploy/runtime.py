@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class Runtime:
     owner: str = ""
     # answers confirmation prompts (None: ask on the terminal)
     confirm: Callable[[str], bool] | None = None
+    # gates read CloudWatch's alarm history (flaps between checks). Emulators without DescribeAlarmHistory
+    # (the moto server) turn it off with MACRO_DEPLOY_ALARM_HISTORY=off; test_gates_stubbed.py covers it
+    alarm_history: bool = field(default_factory=lambda: os.environ.get("MACRO_DEPLOY_ALARM_HISTORY") != "off")
     _aws: Aws | None = None
 
     @property

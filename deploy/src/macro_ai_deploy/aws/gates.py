@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from macro_ai_deploy.aws.cloudwatch import Alarms
 from macro_ai_deploy.aws.elbv2 import LoadBalancing
 from macro_ai_deploy.rollout.model import GateReport, GateResult, Weights
@@ -16,9 +19,30 @@ class AwsGates:
         legacy_tg: str,
         ecs_tg: str,
         min_healthy_tasks: int,
+        utcnow: Callable[[], datetime] | None = None,
     ) -> None:
         self.alarms, self.alarm_names, self.lb = alarms, alarm_names, lb
         self.legacy_tg, self.ecs_tg, self.min_healthy_tasks = legacy_tg, ecs_tg, min_healthy_tasks
+        # with a clock, every check also reads the alarm history since the weights last changed, so an
+        # alarm that went to ALARM and back to OK between two checks still fails the gate
+        self.utcnow = utcnow
+        self._weights: Weights | None = None
+        self._since: datetime | None = None
+
+    def _history(self) -> GateResult | None:
+        if self._since is None:
+            return None
+        flaps: list[str] = []
+        try:
+            for name in self.alarm_names:
+                flaps += [f"{name} {h}" for h in self.alarms.alarmed_since(name, self._since)]
+        except Exception as exc:
+            return GateResult("alarm history", False, f"could not read the alarm history ({exc})")
+        if flaps:
+            return GateResult(
+                "alarm history", False, "went to ALARM during this step: " + "; ".join(flaps[:3])
+            )
+        return GateResult("alarm history", True, "no ALARM since the step began")
 
     def _alarms(self) -> GateResult:
         if not self.alarm_names:
@@ -65,7 +89,12 @@ class AwsGates:
         return results
 
     def check(self, weights: Weights) -> GateReport:
+        if self.utcnow is not None and weights != self._weights:
+            self._weights, self._since = weights, self.utcnow()
         results = [self._alarms()]
+        history = self._history()
+        if history is not None:
+            results.append(history)
         if weights.legacy > 0:
             results += self._targets("legacy", self.legacy_tg, 1, waitable_count=False)
         if weights.ecs > 0:

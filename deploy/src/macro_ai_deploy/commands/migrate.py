@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from macro_ai_deploy.aws.cloudwatch import AlarmState, minimum_bake
 from macro_ai_deploy.durations import format_duration
 from macro_ai_deploy.errors import Refused
 from macro_ai_deploy.exitcodes import ExitCode
@@ -59,6 +60,7 @@ def _run_rollout(
     plan = build_plan(steps, bake, interval, min_healthy_tasks or 0, capacity_timeout)  # options first
     t = open_target(rt, e, min_healthy_tasks)
     plan = replace(plan, min_healthy_tasks=t.min_healthy_tasks)
+    refuse_blind_bake(plan, t.gates.alarms.states(t.alarm_names))
 
     def show_plan(p: Plan, note: str) -> None:
         if note:
@@ -87,6 +89,22 @@ def _alert(rt: Runtime, topic: str | None, subject: str, message: str) -> None:
         say(f"alert sent to {topic}")
     except Exception as exc:  # the exit code still says it; never hide the original problem
         say(f"could not send the alert to {topic}: {exc}")
+
+
+# CloudWatch publishes a datapoint up to about a minute after its period ends
+ALARM_LAG_SECONDS = 60.0
+
+
+def refuse_blind_bake(plan: Plan, states: list[AlarmState]) -> None:
+    """A bake shorter than the time an alarm needs to fire cannot see that alarm: refuse it."""
+    need, slowest = minimum_bake(states, ALARM_LAG_SECONDS)
+    if plan.bake_seconds < need:
+        s = next(a for a in states if a.name == slowest)
+        raise Refused(
+            f"--bake {format_duration(plan.bake_seconds)} is too short to see alarm {slowest}: it fires after "
+            f"{s.period}s x {s.datapoints} datapoint(s) + {ALARM_LAG_SECONDS:.0f}s publication lag = "
+            f"{format_duration(need)}; bake at least that long"
+        )
 
 
 StealOpt = Annotated[

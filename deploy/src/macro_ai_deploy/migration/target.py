@@ -58,7 +58,15 @@ def open_target(rt: Runtime, env: Environment, min_healthy_tasks: int | None) ->
     if min_healthy_tasks is None:
         min_healthy_tasks = default_min_healthy(capacity.scaling_minimum(), capacity.desired_count())
     names = parse_alarm_names(info.outputs.get(StackOutput.ROLLOUT_ALARM_NAMES, ""))
-    gates = AwsGates(Alarms(rt.aws.client("cloudwatch")), names, lb, legacy, ecs_tg, min_healthy_tasks)
+    gates = AwsGates(
+        Alarms(rt.aws.client("cloudwatch")),
+        names,
+        lb,
+        legacy,
+        ecs_tg,
+        min_healthy_tasks,
+        utcnow=rt.utcnow if rt.alarm_history else None,
+    )
     store = None
     if StackParameter.LEGACY_WEIGHT in info.parameters and StackParameter.ECS_WEIGHT in info.parameters:
         store = StackWeightStore(stacks, env.stack_name, rt.clock, interval=rt.cfn_poll_seconds)
