@@ -101,8 +101,8 @@ def refuse_blind_bake(plan: Plan, states: list[AlarmState]) -> None:
     if plan.bake_seconds < need:
         s = next(a for a in states if a.name == slowest)
         raise Refused(
-            f"--bake {format_duration(plan.bake_seconds)} is too short to see alarm {slowest}: it fires after "
-            f"{s.period}s x {s.datapoints} datapoint(s) + {ALARM_LAG_SECONDS:.0f}s publication lag = "
+            f"--bake {format_duration(plan.bake_seconds)} is too short to see alarm {slowest}: it fires "
+            f"after {s.period}s x {s.datapoints} datapoint(s) + {ALARM_LAG_SECONDS:.0f}s publication lag = "
             f"{format_duration(need)}; bake at least that long"
         )
 
