@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from macro_ai_contract.outputs import StackOutput
 
-from macro_ai_deploy import images
+from macro_ai_deploy import images, promotion
 from macro_ai_deploy.aws.ecr import Registry
-from macro_ai_deploy.errors import DeployError
+from macro_ai_deploy.errors import DeployError, UsageError
 from macro_ai_deploy.exitcodes import ExitCode
-from macro_ai_deploy.runtime import environment, runtime, say
+from macro_ai_deploy.runtime import ImageTagOpt, Runtime, environment, runtime, say
 
 app = typer.Typer(no_args_is_help=True, help="Build, push and promote the API image (tag = git commit).")
 
@@ -67,3 +67,32 @@ def image_push(
         say(f"{repo}:{tag} is already in ECR ({out.image.digest}); tags are immutable: nothing to push")
     else:
         say(f"pushed {out.uri}:{tag} ({out.image.digest})")
+
+
+def _repository(rt: Runtime, env: str) -> str:
+    return rt.stacks().describe(environment(env).stack_name).output(StackOutput.ECR_REPOSITORY_NAME)
+
+
+@app.command("promote")
+def image_promote(
+    ctx: typer.Context,
+    from_env: Annotated[
+        str, typer.Argument(metavar="FROM", help="Environment whose repository has the image.")
+    ],
+    to_env: Annotated[str, typer.Argument(metavar="TO", help="Environment to promote it to.")],
+    image_tag_: ImageTagOpt,
+    fail_on: Annotated[
+        str, typer.Option(help=f"Refuse scan findings at or above: {', '.join(promotion.SEVERITIES)}.")
+    ] = "HIGH",
+) -> None:
+    """Copy FROM's image to TO's repository: same manifest and digest, no rebuild, scan findings checked."""
+    level = fail_on.upper()
+    if level not in promotion.SEVERITIES:
+        raise UsageError(f"--fail-on: one of {', '.join(promotion.SEVERITIES)}, got {fail_on!r}")
+    rt = runtime(ctx)
+    source, target = _repository(rt, from_env), _repository(rt, to_env)
+    out = promotion.promote(Registry(rt.aws.client("ecr")), source, target, image_tag_, level, say=say)
+    if out.already_there:
+        say(f"{target}:{out.tag} is already there with the same digest ({out.digest}): nothing to do")
+    else:
+        say(f"promoted {source}:{out.tag} -> {target}:{out.tag} ({out.digest})")
