@@ -84,7 +84,7 @@ def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_clien
 
 
 def test_abort_and_promote(world, cli):
-    r = cli("migrate", "promote", "hobby", "--bake", "2m", "--interval", "5s")
+    r = cli("migrate", "promote", "hobby", "--full", "--bake", "2m", "--interval", "5s")
     assert r.exit_code == 0, r.all_output
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     r = cli("migrate", "abort", "hobby")

@@ -107,7 +107,18 @@ def test_sigterm_during_write_back_restores_capacity_and_reports_drift(world, cl
             os.kill(os.getpid(), signal.SIGTERM)
 
     cfn.meta.events.register("before-parameter-build.cloudformation.UpdateStack", cancel_during_update)
-    r = cli("migrate", "promote", "hobby", "--bake", "2m", "--interval", "1m", "--min-healthy-tasks", "2")
+    r = cli(
+        "migrate",
+        "promote",
+        "hobby",
+        "--full",
+        "--bake",
+        "2m",
+        "--interval",
+        "1m",
+        "--min-healthy-tasks",
+        "2",
+    )
     assert r.exit_code == 23, r.all_output
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     assert "interrupted while writing" in r.stdout

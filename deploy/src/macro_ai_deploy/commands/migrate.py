@@ -66,11 +66,12 @@ def _run_rollout(
         if note:
             say(note)
         say(
-            f"{e.name}: steps {' -> '.join(map(str, p.steps))} % ECS, bake {format_duration(p.bake_seconds)}"
+            f"{e.name}: {_intent(mode, p, live_ecs)}, bake {format_duration(p.bake_seconds)}"
             f", gates every {format_duration(p.check_interval_seconds)}, >= {p.min_healthy_tasks} healthy "
             f"ECS task(s), alarms: {', '.join(t.alarm_names) or 'none'}; moves the {t.router.moves}"
         )
 
+    live_ecs = t.router.get_weights().ecs
     run = run_migration(rt, t, plan, mode, steal, lambda ev: console.print(event_line(ev)), show_plan)
     if run.safety_net:
         console.print("[bold red]AWS-side safety net[/]: ", end="")
@@ -78,6 +79,18 @@ def _run_rollout(
     if run.result.phase is Phase.HELD_NO_FALLBACK:
         _alert(rt, alarm_topic(t), f"macro-deploy migrate {e.name}", run.result.reason)
     _report(run.result, "migration")
+
+
+def _intent(mode: Mode, plan: Plan, live_ecs: int) -> str:
+    """What this run will do, in the words of its mode (never a list of steps it is going to skip)."""
+    ahead = [s for s in plan.steps if s > live_ecs]
+    if mode is Mode.HOLD:
+        return f"pause at {live_ecs} % ECS (gating, not advancing)"
+    if mode is Mode.PROMOTE:
+        return f"promote {live_ecs} -> 100 % ECS"
+    if mode is Mode.NEXT:
+        return f"promote {live_ecs} -> {ahead[0]} % ECS (next step)" if ahead else "already at 100 % ECS"
+    return f"steps {' -> '.join(map(str, [live_ecs, *ahead]))} % ECS"
 
 
 def _alert(rt: Runtime, topic: str | None, subject: str, message: str) -> None:
@@ -112,7 +125,10 @@ StealOpt = Annotated[
 ]
 
 
-def _rollout_verb(mode: Mode, doc: str) -> Callable[..., None]:
+FullOpt = Annotated[bool, typer.Option(help="Promote all the way to 100 % ECS (still gated and baked).")]
+
+
+def _rollout_verb(doc: str, mode: Callable[[bool], Mode], full_flag: bool) -> Callable[..., None]:
     """`start` and `promote` take the same options and differ only in where they go: one declaration."""
 
     def command(
@@ -124,21 +140,43 @@ def _rollout_verb(mode: Mode, doc: str) -> Callable[..., None]:
         min_healthy_tasks: MinHealthyOpt = None,
         capacity_timeout: CapTimeoutOpt = "10m",
         steal: StealOpt = False,
+        full: FullOpt = False,
     ) -> None:
-        _run_rollout(ctx, env, mode, steps, bake, interval, min_healthy_tasks, capacity_timeout, steal)
+        _run_rollout(ctx, env, mode(full), steps, bake, interval, min_healthy_tasks, capacity_timeout, steal)
 
     command.__doc__ = doc
+    if not full_flag:  # --full means something only to promote
+        command.__annotations__["full"] = Annotated[bool, typer.Option(hidden=True)]
     return command
 
 
 app.command("start")(
     _rollout_verb(
-        Mode.STEPPED, "Start or resume the stepped migration from the LIVE weights (never jumps ahead)."
+        "Start or resume the stepped migration from the LIVE weights (never jumps ahead).",
+        lambda full: Mode.STEPPED,
+        full_flag=False,
     )
 )
 app.command("promote")(
-    _rollout_verb(Mode.PROMOTE, "Go to 100 % ECS now: still gated before the move and during the final bake.")
+    _rollout_verb(
+        "Move to the NEXT planned step now (gated, then baked) and stop; --full: all the way to 100 %.",
+        lambda full: Mode.PROMOTE if full else Mode.NEXT,
+        full_flag=True,
+    )
 )
+
+
+@app.command("pause")
+def migrate_pause(
+    ctx: typer.Context,
+    env: EnvArg,
+    for_: Annotated[str, typer.Option("--for", help="How long to hold and keep gating.")] = "30m",
+    interval: IntervalOpt = "30s",
+    min_healthy_tasks: MinHealthyOpt = None,
+    steal: StealOpt = False,
+) -> None:
+    """Hold the live weights: keep gating (a failure still rolls back), never advance. Ctrl-C ends it (22)."""
+    _run_rollout(ctx, env, Mode.HOLD, DEFAULT_STEPS_TEXT, for_, interval, min_healthy_tasks, "0s", steal)
 
 
 @app.command("plan")

@@ -28,6 +28,8 @@ from macro_ai_deploy.rollout.model import GateReport, Plan, Weights
 class Mode(StrEnum):
     STEPPED = "stepped"  # follow the plan's steps
     PROMOTE = "promote"  # straight to 100 % (still gated, still baked)
+    NEXT = "next"  # one planned step, baked, then stop
+    HOLD = "hold"  # do not advance: keep gating the live weights for one bake (a pause), roll back on failure
 
 
 class Phase(StrEnum):
@@ -138,6 +140,7 @@ class State:
     gate_wait_until: float = 0.0
     rollback_attempts: int = 0
     reason: str = ""
+    moves: int = 0  # forward moves made by this run
 
 
 def _next_target(state: State) -> int | None:
@@ -163,6 +166,10 @@ def _rollback(state: State, reason: str) -> tuple[State, Command]:
 
 def _advance(state: State, now: float) -> tuple[State, Command]:
     """Bake is over (or nothing to bake): decide the next move."""
+    if state.mode is Mode.HOLD:
+        return _finish(state, Phase.COMPLETED, f"held at {state.live} with the gates green; nothing advanced")
+    if state.mode is Mode.NEXT and state.moves >= 1:
+        return _finish(state, Phase.COMPLETED, f"promoted one step to {state.live}, gates green")
     target = _next_target(state)
     if target is None:
         return _finish(state, Phase.COMPLETED, f"all traffic on ECS ({state.live}), gates green")
@@ -268,6 +275,7 @@ def step(state: State, obs: Observation) -> tuple[State, Command]:
                 live=Weights.to_ecs(state.target),
                 target=None,
                 bake_until=obs.now + state.plan.bake_seconds,
+                moves=state.moves + 1,
             )
             return _bake_tick(s, obs.now)
         if isinstance(obs, SetFailed):
