@@ -70,9 +70,12 @@ def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_clien
     router.set_weights(Weights.to_ecs(25))
     status = cli("migrate", "status", "hobby")
     assert status.exit_code == 0, status.all_output
-    assert "live listener: legacy 75% / ecs 25%" in status.stdout
-    assert "differ from the listener" in status.stdout
-    assert "next step: 50% ECS" in status.stdout
+    assert "ecs    █████░░░░░░░░░░░░░░░  25 %" in status.stdout
+    assert "legacy ███████████████░░░░░  75 %" in status.stdout
+    assert "stack parameters say legacy 100 % / ecs 0 %" in status.stdout
+    assert "STUCK: traffic split at 25 % ECS and no migration is running" in status.stdout
+    assert "next step: 50 % ECS" in status.stdout
+    assert all(len(line) <= 80 for line in status.stdout.splitlines())
 
     seen: list[int] = []
     clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))

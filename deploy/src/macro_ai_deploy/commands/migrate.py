@@ -19,7 +19,9 @@ from macro_ai_deploy.migration.run import alarm_topic, run_migration
 from macro_ai_deploy.migration.target import open_target
 from macro_ai_deploy.rollout import Mode, Phase, Plan, Result, abort
 from macro_ai_deploy.runtime import EnvArg, Runtime, console, environment, runtime, say
+from macro_ai_deploy.status_report import gather
 from macro_ai_deploy.views import event_line
+from macro_ai_deploy.views_status import render
 
 app = typer.Typer(no_args_is_help=True, help="Move traffic from the legacy EC2 fleet to ECS, gated.")
 
@@ -252,29 +254,18 @@ def migrate_status(
     ctx: typer.Context,
     env: EnvArg,
     steps: StepsOpt = DEFAULT_STEPS_TEXT,
-    min_healthy_tasks: MinHealthyOpt = None,
+    check: Annotated[bool, typer.Option(help="Exit 27 when a gate fails or the migration is stuck.")] = False,
 ) -> None:
-    """Live weights, the stack's weight parameters (drift), the next step, and the gates right now."""
+    """The verdict, traffic per fleet, the gates now, the run holding the lease, and the next step."""
     rt = runtime(ctx)
     e = environment(env)
-    plan = build_plan(steps, "0s", "1s", min_healthy_tasks or 0, "0s")
-    t = open_target(rt, e, min_healthy_tasks)
-    live = t.router.get_weights()
-    stored = t.store.read() if t.store else None
-    say(f"live listener: {live}")
-    if stored is None:
-        say("stack parameters: no LegacyWeight/EcsWeight")
-    elif stored == live:
-        say(f"stack parameters: {stored} (in sync)")
-    else:
-        console.print(
-            f"stack parameters: {stored} [yellow](differ from the listener: a migration is in "
-            "progress or was interrupted; `migrate start` resumes, `migrate abort` reverts)[/]"
-        )
-    nxt = plan.next_step(live.ecs)
-    say(f"next step: {nxt}% ECS" if nxt is not None else "at 100 % ECS: migration complete")
-    report = t.gates.check(live)
-    for r in report.results:
-        mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
-        console.print(f"  {mark} {r.name}: ", end="")
-        say(r.detail)
+    plan = build_plan(steps, "0s", "1s", 0, "0s")
+    report = gather(rt, e)
+    for line in render(report):
+        console.print(line)
+    ecs = report.ecs_weight
+    if ecs is not None:
+        nxt = plan.next_step(ecs)
+        say(f"next step: {nxt} % ECS" if nxt is not None else "at 100 % ECS: migration complete")
+    if check and not report.ok:
+        raise typer.Exit(int(ExitCode.MIGRATION_GATE_FAILING))

@@ -1,58 +1,57 @@
-"""`status`: one view of an environment (image, deployments, tasks, target health, weights, alarms)."""
+"""`status`: one verdict line, then the environment at a glance (80 columns); --json, --check, --watch."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
-from macro_ai_contract.outputs import StackOutput, StackParameter
-from rich.table import Table
+from rich.console import Group
+from rich.live import Live
 
-from macro_ai_deploy.aws.cloudwatch import Alarms, parse_alarm_names
-from macro_ai_deploy.aws.ecs import Ecs, td_short
-from macro_ai_deploy.aws.elbv2 import LoadBalancing, tg_short
-from macro_ai_deploy.runtime import EnvArg, console, environment, runtime, say
-from macro_ai_deploy.views import deployments_table
-
-_SHOWN_PARAMETERS = (StackParameter.IMAGE_TAG, StackParameter.LEGACY_WEIGHT, StackParameter.ECS_WEIGHT)
-_FLEETS = (("ecs", StackOutput.ECS_TARGET_GROUP_ARN), ("legacy", StackOutput.LEGACY_TARGET_GROUP_ARN))
+from macro_ai_deploy.exitcodes import ExitCode
+from macro_ai_deploy.runtime import EnvArg, console, duration, environment, runtime
+from macro_ai_deploy.status_report import gather
+from macro_ai_deploy.views_status import render
 
 
-def status(ctx: typer.Context, env: EnvArg) -> None:
-    """One view of ENV: image, deployments, task counts, target health, listener weights, alarms."""
+def status(
+    ctx: typer.Context,
+    env: EnvArg,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document (for scripts).")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Exit 27 when a gate fails, a deploy failed or a migration is stuck.")
+    ] = False,
+    watch: Annotated[bool, typer.Option(help="Refresh until Ctrl-C.")] = False,
+    interval: Annotated[str, typer.Option(help="Refresh interval with --watch.")] = "10s",
+) -> None:
+    """ENV at a glance: verdict, service, traffic per fleet, deployments, gates, the migration run."""
     rt = runtime(ctx)
     e = environment(env)
-    info = rt.stacks().describe(e.stack_name)
-    console.print(f"[bold]{e.name}[/] stack {info.name}: {info.status}")
-    params = ", ".join(f"{k}={info.parameters[k]}" for k in _SHOWN_PARAMETERS if k in info.parameters)
-    say(f"parameters: {params or '-'}")
-    if StackOutput.SERVICE_URL in info.outputs:
-        say(f"url: {info.outputs[StackOutput.SERVICE_URL]}")
-    ecs = Ecs(rt.aws.client("ecs"))
-    svc = ecs.service(info.output(StackOutput.CLUSTER_NAME), info.output(StackOutput.SERVICE_NAME))
-    image = ecs.image_of(svc["taskDefinition"], info.outputs.get(StackOutput.ECR_REPOSITORY_NAME, ""))
-    say(f"service {svc['serviceName']}: {td_short(svc['taskDefinition'])}, image {image}")
-    say(
-        f"tasks: desired {svc.get('desiredCount', 0)}, running {svc.get('runningCount', 0)}, "
-        f"pending {svc.get('pendingCount', 0)}"
-    )
-    console.print(deployments_table(svc.get("deployments", [])))
-    lb = LoadBalancing(rt.aws.client("elbv2"))
-    th = Table(title="target health", title_justify="left")
-    th.add_column("target group")
-    th.add_column("states")
-    for fleet, key in _FLEETS:
-        if key in info.outputs:
-            h = lb.target_health(info.outputs[key])
-            th.add_row(f"{fleet} ({tg_short(h.target_group_arn)})", h.summary())
-    console.print(th)
-    if StackOutput.LISTENER_ARN in info.outputs:
-        raw = lb.forward_weights(info.outputs[StackOutput.LISTENER_ARN])
-        say("listener weights: " + ", ".join(f"{tg_short(k)}={v}" for k, v in raw.items()))
-    names = parse_alarm_names(info.outputs.get(StackOutput.ROLLOUT_ALARM_NAMES, ""))
-    if names:
-        at = Table(title="alarms", title_justify="left")
-        at.add_column("alarm")
-        at.add_column("state")
-        for a in Alarms(rt.aws.client("cloudwatch")).states(names):
-            color = {"OK": "green", "ALARM": "red"}.get(a.state, "yellow")
-            at.add_row(a.name, f"[{color}]{a.state}[/]")
-        console.print(at)
+    every = duration(interval, "interval")
+    report = gather(rt, e)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2, default=str))
+    elif watch and console.is_terminal:
+        try:
+            with Live(Group(*render(report)), console=console, refresh_per_second=1) as live:
+                while True:
+                    rt.clock.sleep(every)
+                    report = gather(rt, e)
+                    live.update(Group(*render(report)))
+        except KeyboardInterrupt:
+            pass
+    else:
+        try:
+            while True:
+                for line in render(report):
+                    console.print(line)
+                if not watch:
+                    break
+                rt.clock.sleep(every)
+                report = gather(rt, e)
+                console.print()
+        except KeyboardInterrupt:
+            pass
+    if check and not report.ok:
+        raise typer.Exit(int(ExitCode.MIGRATION_GATE_FAILING))
