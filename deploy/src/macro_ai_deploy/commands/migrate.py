@@ -21,6 +21,7 @@ from macro_ai_deploy.rollout import Mode, Phase, Plan, Result, abort
 from macro_ai_deploy.runtime import EnvArg, Runtime, console, environment, runtime, say
 from macro_ai_deploy.status_report import gather
 from macro_ai_deploy.views import event_line
+from macro_ai_deploy.views_migrate import LivePanel, PlainLines
 from macro_ai_deploy.views_status import render
 
 app = typer.Typer(no_args_is_help=True, help="Move traffic from the legacy EC2 fleet to ECS, gated.")
@@ -74,7 +75,21 @@ def _run_rollout(
         )
 
     live_ecs = t.router.get_weights().ecs
-    run = run_migration(rt, t, plan, mode, steal, lambda ev: console.print(event_line(ev)), show_plan)
+    if console.is_terminal:
+        panel = LivePanel(console, f"macro-deploy migrate {e.name}", rt.clock.now)
+
+        def on_plan(p: Plan, note: str) -> None:
+            panel.set_plan(p)
+            show_plan(p, note)
+
+        with panel:
+            run = run_migration(rt, t, plan, mode, steal, panel, on_plan)
+    else:
+        lines = PlainLines(console)
+        try:
+            run = run_migration(rt, t, plan, mode, steal, lines, show_plan)
+        finally:
+            lines.close()
     if run.safety_net:
         console.print("[bold red]AWS-side safety net[/]: ", end="")
         say(", ".join(f"{k}: {v}" for k, v in run.safety_net.items()))
