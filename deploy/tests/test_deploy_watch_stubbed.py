@@ -261,6 +261,33 @@ def test_circuit_breaker_rollback_is_reported_as_rolled_back(sc):
     assert "circuit breaker" in r.stdout
 
 
+def test_an_alarm_triggered_rollback_is_its_own_failure_naming_the_alarm(sc):
+    sc.prelude()
+    reason = "ECS deployment ecs-svc/new rolled back: alarm(s) [macro-ai-hobby-5xx] in ALARM state."
+    alarmed = services(
+        [
+            dep("rb", OLD, "PRIMARY", "COMPLETED", running=2, minutes=3),
+            dep("new", NEW, "ACTIVE", "FAILED", minutes=1, reason=reason),
+        ]
+    )
+    alarmed["services"][0]["deploymentConfiguration"] = {
+        "alarms": {
+            "alarmNames": ["macro-ai-hobby-5xx", "macro-ai-hobby-latency"],
+            "enable": True,
+            "rollback": True,
+        }
+    }
+    sc.stubs["ecs"].add_response("describe_services", alarmed, {"cluster": CLUSTER, "services": [SERVICE]})
+    sc.stubs["cloudformation"].add_response(
+        "describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK}
+    )
+    sc.stubs["elbv2"].add_response("describe_target_health", targets(2), {"TargetGroupArn": TG})
+    r = sc.run()
+    assert r.exit_code == 15, r.stdout + r.stderr
+    assert "deployment alarm macro-ai-hobby-5xx fired" in r.stdout
+    assert "macro-ai-hobby-latency" not in r.stdout.split("fired")[0]
+
+
 def test_failed_tasks_are_reported_as_failed_with_the_reason(sc):
     sc.prelude()
     sc.poll(

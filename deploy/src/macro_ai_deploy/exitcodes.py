@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
 
     DEPLOY_ROLLED_BACK = 10  # ECS circuit breaker rolled the deployment back to the previous revision
     DEPLOY_FAILED = 11  # the deployment failed (reason printed); nothing reports it as rolled back
+    DEPLOY_ALARM_ROLLED_BACK = 15  # a deployment alarm fired and ECS rolled back (the alarm is named)
     DEPLOY_TIMEOUT = 12  # not steady within --timeout; the message says where it stuck
     DB_MIGRATION_FAILED = 13  # db-migrate: `db upgrade` exited non-zero or its task stopped before it ran
     DB_MIGRATION_TIMEOUT = 14  # db-migrate: the task did not stop within --timeout (it keeps running)
