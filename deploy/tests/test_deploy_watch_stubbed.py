@@ -467,3 +467,28 @@ def test_live_view_renders_a_snapshot():
         "rolling",
     ):
         assert needle in text
+
+
+def test_wait_reports_a_service_steady_on_another_image_as_rolled_back(sc):
+    """`wait` after `deploy --no-wait`: the circuit breaker already finished; the service is steady, but on
+    the old image while the stack asks for the new one: that is a rollback, not a success."""
+    ecs, cfn = sc.stubs["ecs"], sc.stubs["cloudformation"]
+    steady_old = services([dep("rb", OLD, "PRIMARY", "COMPLETED", running=2, minutes=3)])
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK})
+    ecs.add_response("describe_services", steady_old, {"cluster": CLUSTER, "services": [SERVICE]})
+    sc.poll([dep("rb", OLD, "PRIMARY", "COMPLETED", running=2, minutes=3)], "UPDATE_COMPLETE", targets(2))
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK})
+    ecs.add_response("describe_services", steady_old, {"cluster": CLUSTER, "services": [SERVICE]})
+    ecs.add_response(
+        "describe_task_definition",
+        {
+            "taskDefinition": {
+                "family": "macro-ai-api-hobby",
+                "containerDefinitions": [{"name": "api", "image": "1234.dkr.ecr/macro-ai-api-hobby:old"}],
+            }
+        },
+        {"taskDefinition": OLD},
+    )
+    r = sc.invoke(["wait", "hobby", "--interval", "10s"])
+    assert r.exit_code == 10, r.stdout + r.stderr
+    assert "steady on old, but the stack asks for new" in r.stdout

@@ -41,6 +41,7 @@ def main(
 
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
+app.command("wait")(deploy.wait)
 app.command("db-migrate")(deploy.db_migrate)
 app.command("status")(status.status)
 app.add_typer(image.app, name="image")

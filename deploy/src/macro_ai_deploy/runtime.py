@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from macro_ai_deploy.aws.cfn import Stacks
 from macro_ai_deploy.aws.session import Aws
 from macro_ai_deploy.durations import parse_duration
 from macro_ai_deploy.envs import Environment, resolve
-from macro_ai_deploy.errors import UsageError
+from macro_ai_deploy.errors import Refused, UsageError
 from macro_ai_deploy.rollout.local import SystemClock
 from macro_ai_deploy.rollout.ports import Clock
 
@@ -79,3 +80,21 @@ def duration(text: str, what: str) -> float:
         return parse_duration(text)
     except UsageError as exc:
         raise UsageError(f"--{what}: {exc.message}") from None
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (CI).")]
+
+
+def confirm_change(rt: Runtime, env: Environment, what: str, yes: bool) -> None:
+    """Environments the table marks (production) need a yes before anything changes: --yes, or a prompt."""
+    if yes or not env.confirm_changes:
+        return
+    question = f"{what} on {env.name}?"
+    if rt.confirm is not None:
+        answer = rt.confirm(question)
+    elif sys.stdin.isatty():
+        answer = typer.confirm(question, default=False)
+    else:
+        raise Refused(f"{env.name} asks for confirmation and there is no terminal: pass --yes to {what}")
+    if not answer:
+        raise Refused(f"not confirmed: {what} on {env.name} was not done")

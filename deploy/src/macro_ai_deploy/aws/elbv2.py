@@ -65,6 +65,17 @@ class LoadBalancing:
             return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
         return {a["TargetGroupArn"]: 1}
 
+    def health_check(self, tg_arn: str) -> tuple[int, int, int]:
+        """(health check interval s, healthy threshold, deregistration delay s) of a target group."""
+        tg = self.client.describe_target_groups(TargetGroupArns=[tg_arn])["TargetGroups"][0]
+        attrs = self.client.describe_target_group_attributes(TargetGroupArn=tg_arn)["Attributes"]
+        delay = next((a["Value"] for a in attrs if a["Key"] == "deregistration_delay.timeout_seconds"), "300")
+        return (
+            int(tg.get("HealthCheckIntervalSeconds", 30)),
+            int(tg.get("HealthyThresholdCount", 5)),
+            int(delay),
+        )
+
     def target_health(self, tg_arn: str) -> TargetHealth:
         try:
             desc = self.client.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]

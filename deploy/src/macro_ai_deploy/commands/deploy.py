@@ -9,15 +9,18 @@ from macro_ai_contract.outputs import StackOutput, StackParameter
 from rich.live import Live
 
 from macro_ai_deploy.aws.ecr import Registry
-from macro_ai_deploy.aws.ecs import Ecs, td_short
+from macro_ai_deploy.aws.ecs import Ecs, image_tag, td_short
 from macro_ai_deploy.aws.elbv2 import LoadBalancing
 from macro_ai_deploy.dbmigrate import DbMigration
+from macro_ai_deploy.dry_run import deploy_preview
 from macro_ai_deploy.envs import Environment
 from macro_ai_deploy.errors import NotFound, Refused
 from macro_ai_deploy.runtime import (
     EnvArg,
     ImageTagOpt,
     Runtime,
+    YesOpt,
+    confirm_change,
     console,
     duration,
     environment,
@@ -26,7 +29,7 @@ from macro_ai_deploy.runtime import (
 )
 from macro_ai_deploy.signals import sigterm_as_interrupt
 from macro_ai_deploy.views import snapshot_view
-from macro_ai_deploy.watch import DeploymentWatcher, Snapshot, WatchResult
+from macro_ai_deploy.watch import DeploymentWatcher, Snapshot, Verdict, WatchResult
 
 TimeoutOpt = Annotated[str, typer.Option(help="Give up watching after this long.")]
 IntervalOpt = Annotated[str, typer.Option(help="Poll interval.")]
@@ -52,7 +55,14 @@ def _watch(
 
 
 def roll(
-    rt: Runtime, env: Environment, tag: str, timeout: float, interval: float, check_image: bool, verb: str
+    rt: Runtime,
+    env: Environment,
+    tag: str,
+    timeout: float,
+    interval: float,
+    check_image: bool,
+    verb: str,
+    wait: bool = True,
 ) -> None:
     """Set the stack's ImageTag (template unchanged) and watch the ECS deployment to its verdict."""
     stacks = rt.stacks()
@@ -78,6 +88,9 @@ def roll(
     changed = stacks.update_parameters(env.stack_name, {StackParameter.IMAGE_TAG: tag})
     if not changed:
         say(f"ImageTag is already {tag}: verifying that the service is steady and healthy")
+    if not wait:
+        say(f"{verb} started; follow it with `macro-deploy wait {env.name}` (exit codes as for {verb})")
+        return
     watcher = DeploymentWatcher(
         ecs,
         stacks,
@@ -105,14 +118,32 @@ def deploy(
     timeout: TimeoutOpt = "30m",
     interval: IntervalOpt = "10s",
     skip_image_check: Annotated[bool, typer.Option(help="Do not check that the tag exists in ECR.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            help="Show the parameter and task definition diff and the phase budget; change nothing."
+        ),
+    ] = False,
+    start_estimate: Annotated[
+        str, typer.Option(help="Task start + image pull, for the phase budget.")
+    ] = "30s",
+    no_wait: Annotated[
+        bool, typer.Option(help="Start the rollout and return; follow it with `wait`.")
+    ] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Roll IMAGE_TAG out (stack parameter ImageTag, no drift) and watch until the truth is known.
 
     Exit 0 only when the new revision is steady and healthy; 10 rolled back by the circuit breaker;
-    11 failed; 12 timed out.
+    15 rolled back by a deployment alarm; 11 failed; 12 timed out.
     """
     rt = runtime(ctx)
     e = environment(env)
+    if dry_run:
+        for line in deploy_preview(rt, e, image_tag_, duration(start_estimate, "start-estimate")):
+            say(line)
+        return
+    confirm_change(rt, e, f"deploy {image_tag_}", yes)
     roll(
         rt,
         e,
@@ -121,6 +152,7 @@ def deploy(
         duration(interval, "interval"),
         not skip_image_check,
         "deploy",
+        wait=not no_wait,
     )
 
 
@@ -132,10 +164,12 @@ def rollback(
     ] = None,
     timeout: TimeoutOpt = "30m",
     interval: IntervalOpt = "10s",
+    yes: YesOpt = False,
 ) -> None:
     """Return ENV to its previous image (the newest earlier task definition revision with another image)."""
     rt = runtime(ctx)
     e = environment(env)
+    confirm_change(rt, e, "roll back", yes)
     if to_tag is None:
         info = rt.stacks().describe(e.stack_name)
         ecs = Ecs(rt.aws.client("ecs"))
@@ -192,3 +226,55 @@ def db_migrate(
         message = migration.run(f"{uri}:{image_tag_}")
     console.print("[bold green]DB-MIGRATE SUCCEEDED[/]: ", end="")
     say(message)
+
+
+def wait(
+    ctx: typer.Context,
+    env: EnvArg,
+    timeout: TimeoutOpt = "30m",
+    interval: IntervalOpt = "10s",
+) -> None:
+    """Follow the rollout in progress (after `deploy --no-wait`) to its verdict; the exit codes of `deploy`.
+
+    The truth check at the end: the service must run the image the stack asks for (ImageTag); a service
+    steady on another image was rolled back.
+    """
+    rt = runtime(ctx)
+    e = environment(env)
+    stacks = rt.stacks()
+    info = stacks.describe(e.stack_name)
+    cluster, service = info.output(StackOutput.CLUSTER_NAME), info.output(StackOutput.SERVICE_NAME)
+    ecs = Ecs(rt.aws.client("ecs"))
+    svc = ecs.service(cluster, service)
+    deps = sorted(svc.get("deployments", []), key=lambda d: str(d.get("createdAt", "")))
+    if len(deps) > 1:  # a rollout in progress: the oldest deployment is what it replaces
+        prev_td, known, expect = deps[0]["taskDefinition"], frozenset(d["id"] for d in deps[:-1]), True
+    else:
+        prev_td, known, expect = svc["taskDefinition"], frozenset(), False
+    watcher = DeploymentWatcher(
+        ecs,
+        stacks,
+        LoadBalancing(rt.aws.client("elbv2")),
+        cluster=cluster,
+        service=service,
+        stack_name=e.stack_name,
+        target_group_arn=info.outputs.get(StackOutput.ECS_TARGET_GROUP_ARN),
+        clock=rt.clock,
+        interval=duration(interval, "interval"),
+        timeout=duration(timeout, "timeout"),
+    )
+    result = _watch(rt, watcher, prev_td, expect, known)
+    if result.verdict is Verdict.SUCCEEDED:
+        wanted = stacks.describe(e.stack_name).parameters.get(StackParameter.IMAGE_TAG, "")
+        running = image_tag(ecs.image_of(ecs.service(cluster, service)["taskDefinition"], ""))
+        if wanted and running != wanted:
+            result = WatchResult(
+                Verdict.ROLLED_BACK,
+                f"the service is steady on {running}, but the stack asks for {wanted}: it was rolled back",
+                result.snapshot,
+            )
+    style = "green" if result.exit_code == 0 else "red"
+    console.print(f"[bold {style}]WAIT {result.verdict.value.upper()}[/]: ", end="")
+    say(result.message)
+    if result.exit_code != 0:
+        raise typer.Exit(int(result.exit_code))

@@ -18,7 +18,16 @@ from macro_ai_deploy.migration.plan import DEFAULT_STEPS_TEXT, build_plan, step_
 from macro_ai_deploy.migration.run import alarm_topic, run_migration
 from macro_ai_deploy.migration.target import open_target
 from macro_ai_deploy.rollout import Mode, Phase, Plan, Result, abort
-from macro_ai_deploy.runtime import EnvArg, Runtime, console, environment, runtime, say
+from macro_ai_deploy.runtime import (
+    EnvArg,
+    Runtime,
+    YesOpt,
+    confirm_change,
+    console,
+    environment,
+    runtime,
+    say,
+)
 from macro_ai_deploy.status_report import gather
 from macro_ai_deploy.views import event_line
 from macro_ai_deploy.views_migrate import LivePanel, PlainLines
@@ -57,9 +66,11 @@ def _run_rollout(
     min_healthy_tasks: int | None,
     capacity_timeout: str,
     steal: bool,
+    yes: bool,
 ) -> None:
     rt = runtime(ctx)
     e = environment(env)
+    confirm_change(rt, e, f"migrate ({mode.value})", yes)
     plan = build_plan(steps, bake, interval, min_healthy_tasks or 0, capacity_timeout)  # options first
     t = open_target(rt, e, min_healthy_tasks)
     plan = replace(plan, min_healthy_tasks=t.min_healthy_tasks)
@@ -158,8 +169,11 @@ def _rollout_verb(doc: str, mode: Callable[[bool], Mode], full_flag: bool) -> Ca
         capacity_timeout: CapTimeoutOpt = "10m",
         steal: StealOpt = False,
         full: FullOpt = False,
+        yes: YesOpt = False,
     ) -> None:
-        _run_rollout(ctx, env, mode(full), steps, bake, interval, min_healthy_tasks, capacity_timeout, steal)
+        _run_rollout(
+            ctx, env, mode(full), steps, bake, interval, min_healthy_tasks, capacity_timeout, steal, yes
+        )
 
     command.__doc__ = doc
     if not full_flag:  # --full means something only to promote
@@ -191,9 +205,10 @@ def migrate_pause(
     interval: IntervalOpt = "30s",
     min_healthy_tasks: MinHealthyOpt = None,
     steal: StealOpt = False,
+    yes: YesOpt = False,
 ) -> None:
     """Hold the live weights: keep gating (a failure still rolls back), never advance. Ctrl-C ends it (22)."""
-    _run_rollout(ctx, env, Mode.HOLD, DEFAULT_STEPS_TEXT, for_, interval, min_healthy_tasks, "0s", steal)
+    _run_rollout(ctx, env, Mode.HOLD, DEFAULT_STEPS_TEXT, for_, interval, min_healthy_tasks, "0s", steal, yes)
 
 
 @app.command("plan")
@@ -235,6 +250,7 @@ def migrate_abort(
     force: Annotated[
         bool, typer.Option(help="Move traffic even when the legacy target group has no healthy targets.")
     ] = False,
+    yes: YesOpt = False,
 ) -> None:
     """All traffic to the legacy target group NOW (no gate), then write the weights back to the stack.
 
@@ -242,6 +258,7 @@ def migrate_abort(
     """
     rt = runtime(ctx)
     e = environment(env)
+    confirm_change(rt, e, "abort the migration (all traffic to legacy)", yes)
     t = open_target(rt, e, 0)
     before = t.router.get_weights()
     healthy = t.gates.legacy_healthy()
