@@ -204,3 +204,54 @@ def test_a_bake_too_short_for_the_alarms_is_refused(world, cli):
     assert r.exit_code == 6, r.all_output
     assert "too short to see alarm" in r.stderr
     assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+
+
+def test_elb_generated_5xx_during_a_step_fails_the_gate(world, cli, clock, aws_client):
+    from datetime import UTC, datetime
+
+    from macro_ai_deploy.aws.extra_gates import lb_dimension
+
+    def elb_5xx():
+        aws_client("cloudwatch").put_metric_data(
+            Namespace="AWS/ApplicationELB",
+            MetricData=[
+                {
+                    "MetricName": "HTTPCode_ELB_5XX_Count",
+                    "Dimensions": [
+                        {"Name": "LoadBalancer", "Value": lb_dimension(world.outputs["ListenerArn"])}
+                    ],
+                    "Timestamp": datetime(2026, 11, 29, 11, 59, 30, tzinfo=UTC),  # the cli fixture's clock
+                    "Value": 3,
+                }
+            ],
+        )
+
+    fired = {"n": 0}
+
+    def at_25(t):
+        if world.listener_weights()["ecs"] == 25 and not fired["n"]:
+            fired["n"] = 1
+            elb_5xx()
+
+    clock.hooks.append(at_25)
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "30s")
+    assert r.exit_code == 20, r.all_output
+    assert "elb 5xx: 3 HTTPCode_ELB_5XX_Count" in r.stdout
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+
+
+def test_an_ecs_deployment_during_the_migration_fails_the_gate(world, cli, clock, aws_client):
+    fired = {"n": 0}
+
+    def deploy_meanwhile(t):
+        if world.listener_weights()["ecs"] == 10 and not fired["n"]:
+            fired["n"] = 1
+            aws_client("ecs").update_service(
+                cluster=world.outputs["ClusterName"], service="api", forceNewDeployment=True
+            )
+
+    clock.hooks.append(deploy_meanwhile)
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "30s")
+    assert r.exit_code == 20, r.all_output
+    assert "during the migration" in r.stdout
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from macro_ai_deploy.aws.cloudwatch import Alarms
 from macro_ai_deploy.aws.elbv2 import LoadBalancing
+from macro_ai_deploy.aws.extra_gates import EcsDeployments, LoadBalancerMetrics
 from macro_ai_deploy.rollout.model import GateReport, GateResult, Weights
 
 
@@ -20,7 +21,11 @@ class AwsGates:
         ecs_tg: str,
         min_healthy_tasks: int,
         utcnow: Callable[[], datetime] | None = None,
+        read_history: bool = True,
+        metrics: LoadBalancerMetrics | None = None,
+        deployments: EcsDeployments | None = None,
     ) -> None:
+        self.metrics, self.deployments, self.read_history = metrics, deployments, read_history
         self.alarms, self.alarm_names, self.lb = alarms, alarm_names, lb
         self.legacy_tg, self.ecs_tg, self.min_healthy_tasks = legacy_tg, ecs_tg, min_healthy_tasks
         # with a clock, every check also reads the alarm history since the weights last changed, so an
@@ -30,7 +35,7 @@ class AwsGates:
         self._since: datetime | None = None
 
     def _history(self) -> GateResult | None:
-        if self._since is None:
+        if self._since is None or not self.read_history:
             return None
         flaps: list[str] = []
         try:
@@ -95,6 +100,10 @@ class AwsGates:
         history = self._history()
         if history is not None:
             results.append(history)
+        if self.metrics is not None and self._since is not None and self.utcnow is not None:
+            results += self.metrics.check(self._since, self.utcnow())
+        if self.deployments is not None:
+            results.append(self.deployments.check())
         if weights.legacy > 0:
             results += self._targets("legacy", self.legacy_tg, 1, waitable_count=False)
         if weights.ecs > 0:

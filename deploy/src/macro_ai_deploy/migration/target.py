@@ -9,6 +9,7 @@ from macro_ai_contract.outputs import StackOutput, StackParameter
 from macro_ai_deploy.aws.cfn import StackInfo, StackWeightStore
 from macro_ai_deploy.aws.cloudwatch import Alarms, parse_alarm_names
 from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
+from macro_ai_deploy.aws.extra_gates import EcsDeployments, LoadBalancerMetrics
 from macro_ai_deploy.aws.gates import AwsGates
 from macro_ai_deploy.aws.scaling import EcsCapacity
 from macro_ai_deploy.envs import Environment
@@ -65,7 +66,14 @@ def open_target(rt: Runtime, env: Environment, min_healthy_tasks: int | None) ->
         legacy,
         ecs_tg,
         min_healthy_tasks,
-        utcnow=rt.utcnow if rt.alarm_history else None,
+        utcnow=rt.utcnow,
+        read_history=rt.alarm_history,
+        metrics=LoadBalancerMetrics(
+            rt.aws.client("cloudwatch"), info.output(StackOutput.LISTENER_ARN), ecs_tg
+        ),
+        deployments=EcsDeployments(
+            rt.aws.client("ecs"), info.output(StackOutput.CLUSTER_NAME), info.output(StackOutput.SERVICE_NAME)
+        ),
     )
     store = None
     if StackParameter.LEGACY_WEIGHT in info.parameters and StackParameter.ECS_WEIGHT in info.parameters:
