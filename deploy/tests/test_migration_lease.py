@@ -115,6 +115,8 @@ def test_a_second_start_is_refused_while_a_run_is_live(world, cli, clock, aws_cl
 
     def another_operator(t):
         if world.listener_weights()["ecs"] == 10 and "result" not in second:
+            name = migration_record_parameter(world.stack)
+            second["record"] = json.loads(aws_client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
             rt = Runtime(clock=clock, cfn_poll_seconds=0.0, owner="bob", utcnow=cli.runtime.utcnow)
             second["result"] = type(cli)(rt)("migrate", "start", "hobby", "--bake", "2m")
 
@@ -124,6 +126,10 @@ def test_a_second_start_is_refused_while_a_run_is_live(world, cli, clock, aws_cl
     b = second["result"]
     assert b.exit_code == 26, b.all_output
     assert "another migration holds the lease" in b.stderr
+    # the live run's record: who, which plan, the step it reached
+    assert second["record"]["step"] == 10
+    assert second["record"]["plan"]["steps"] == [0, 10, 25, 50, 100]
+    assert second["record"]["originalMinimum"] == 1
     # the first run finished alone and released the lease
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     ssm = aws_client("ssm")

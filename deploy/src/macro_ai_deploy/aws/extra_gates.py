@@ -56,7 +56,7 @@ class LoadBalancerMetrics:
                 out.append(GateResult(name, False, f"could not read {metric} ({exc})"))
                 continue
             ok = n <= self.allowed
-            out.append(GateResult(name, ok, f"{n} {metric} since the step began (allowed {self.allowed})"))
+            out.append(GateResult(name, ok, f"{n} since the step began ({metric}, allowed {self.allowed})"))
         return out
 
 

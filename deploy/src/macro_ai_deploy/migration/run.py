@@ -68,7 +68,8 @@ def run_migration(
 
     def beat(ev: Event) -> None:
         on_event(ev)
-        step = ev.weights.ecs if ev.weights is not None and ev.kind in ("set", "start") else record.step
+        held = lease.record.step if lease.record is not None else record.step
+        step = ev.weights.ecs if ev.weights is not None and ev.kind in ("set", "start") else held
         if not lease.beat(step, rt.utcnow().timestamp()):
             on_event(Event(ev.at, "hold", f"the migration lease was taken over ({lease.lost_to}): stopping"))
             raise KeyboardInterrupt  # stop where we are, as an interrupt does (a rollback still finishes)
