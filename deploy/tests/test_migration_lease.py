@@ -169,3 +169,18 @@ def test_a_dead_run_is_resumed_with_steal_on_its_stored_plan_and_minimum(world, 
     assert sorted(set(seen)) == [50, 100]  # the stored plan 0,50,100, not the options' steps
     t = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[f"service/{o['ClusterName']}/api"])
     assert t["ScalableTargets"][0]["MinCapacity"] == 1  # the stored minimum, not today's raised 2
+
+
+def test_abort_clears_a_dead_runs_record_but_not_a_live_one(world, cli, aws_client):
+    name = migration_record_parameter(world.stack)
+    write_record(aws_client, world)  # live: heartbeat 5 s ago
+    r = cli("migrate", "abort", "hobby")
+    assert r.exit_code == 0, r.all_output
+    assert aws_client("ssm").get_parameters(Names=[name])["Parameters"]  # the live run releases it itself
+    write_record(aws_client, world, heartbeat=NOW - 600)
+    r = cli("migrate", "abort", "hobby")
+    assert r.exit_code == 0, r.all_output
+    assert "cleared the record of a dead run" in r.stdout
+    assert not aws_client("ssm").get_parameters(Names=[name])["Parameters"]
+    status = cli("status", "hobby")
+    assert "STUCK" not in status.stdout

@@ -26,3 +26,18 @@ def test_status_shows_image_weights_targets_alarms(world, cli):
     assert ok.exit_code == 0, ok.all_output
     # moto's ECS deployments never leave IN_PROGRESS, so the verdict is "deploying", not a failure
     assert ok.stdout.startswith("hobby: DEPLOYING macro-ai-api-hobby:1")
+
+
+def test_watch_refreshes_until_ctrl_c(world, cli, clock):
+    ticks = {"n": 0}
+
+    def ctrl_c_on_the_third_refresh(t):
+        ticks["n"] += 1
+        if ticks["n"] == 3:
+            raise KeyboardInterrupt
+
+    clock.hooks.append(ctrl_c_on_the_third_refresh)
+    r = cli("status", "hobby", "--watch", "--interval", "5s")
+    assert r.exit_code == 0, r.all_output
+    assert r.stdout.count("hobby: ") == 3  # three renders: the first, then two refreshes
+    assert clock.slept == [5, 5, 5]

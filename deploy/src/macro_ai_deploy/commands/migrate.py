@@ -15,7 +15,7 @@ from macro_ai_deploy.errors import Refused
 from macro_ai_deploy.exitcodes import ExitCode
 from macro_ai_deploy.migration import outcome
 from macro_ai_deploy.migration.plan import DEFAULT_STEPS_TEXT, build_plan, step_states
-from macro_ai_deploy.migration.run import alarm_topic, run_migration
+from macro_ai_deploy.migration.run import alarm_topic, lease_for, run_migration
 from macro_ai_deploy.migration.target import open_target
 from macro_ai_deploy.rollout import Mode, Phase, Plan, Result, abort
 from macro_ai_deploy.runtime import (
@@ -277,6 +277,9 @@ def migrate_abort(
         console.print(f"[bold red]ABORT FAILED[/]: {result.reason}")
         raise typer.Exit(int(ExitCode.MIGRATION_ROLLBACK_FAILED))
     console.print(f"[bold]aborted[/]: live weights {t.router.get_weights()}; {result.writeback}")
+    cleared = lease_for(rt, t).clear_if_dead(rt.utcnow().timestamp())
+    if cleared:
+        say(f"cleared the record of a dead run ({cleared}): nothing is left to resume")
     if result.writeback_failed:
         raise typer.Exit(int(ExitCode.MIGRATION_DRIFT))
 

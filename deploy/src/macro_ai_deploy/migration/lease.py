@@ -222,6 +222,17 @@ class Lease:
         note = raw.get("safetyNet")
         return note if isinstance(note, dict) else None
 
+    def clear_if_dead(self, now: float) -> str:
+        """Delete the record of a run whose heartbeat is stale (after `abort` nothing is left to resume).
+
+        A live run's record is left alone: that run notices the moved weights and releases it itself.
+        Returns what was cleared ("" for nothing)."""
+        current, _ = parse(self.store.read())
+        if current is None or current.is_live(now):
+            return ""
+        self.store.delete()
+        return current.describe(now)
+
     def release(self) -> None:
         """The run has ended: the record goes (only if it is still ours)."""
         if self.record is None:
