@@ -41,7 +41,7 @@ PLAN = Plan(check_interval_seconds=30)
 
 ops = st.lists(
     st.tuples(
-        st.sampled_from(["acquire", "steal", "beat", "release", "wait"]),
+        st.sampled_from(["acquire", "steal", "beat", "release", "hold", "wait"]),
         st.integers(0, 2),
         st.floats(0, 200, allow_nan=False),
     ),
@@ -66,6 +66,8 @@ def test_two_runs_never_both_hold_the_lease(program):
             lease.beat(10, now)
         elif op == "release":
             lease.release()
+        elif op == "hold":
+            lease.hold(10, now)
         holders = [r for r in runs if r.record is not None and r.record.is_live(now)]
         assert len(holders) <= 1, [r.owner for r in holders]
         # and the store agrees with the one live holder
@@ -184,3 +186,22 @@ def test_abort_clears_a_dead_runs_record_but_not_a_live_one(world, cli, aws_clie
     assert not aws_client("ssm").get_parameters(Names=[name])["Parameters"]
     status = cli("status", "hobby")
     assert "STUCK" not in status.stdout
+
+
+def test_an_interrupted_run_is_resumed_by_the_next_start_on_its_plan(world, cli, clock, aws_client):
+    def ctrl_c(t):
+        if world.listener_weights()["ecs"] == 50:
+            raise KeyboardInterrupt
+
+    clock.hooks.append(ctrl_c)
+    r = cli("migrate", "start", "hobby", "--steps", "0,50,100", "--bake", "2m")
+    assert r.exit_code == 22, r.all_output
+    clock.hooks.clear()
+    status = cli("migrate", "status", "hobby")
+    assert status.stdout.startswith("hobby: HELD: run")
+    assert "next step: 100 % ECS" in status.stdout  # from the run's own plan, not the default 0,10,25,50,100
+    seen: list[int] = []
+    clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
+    resumed = cli("migrate", "start", "hobby")  # no --steal needed, no --steps: the stored plan applies
+    assert resumed.exit_code == 0, resumed.all_output
+    assert sorted(set(seen)) == [50, 100]

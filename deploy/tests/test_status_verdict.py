@@ -42,6 +42,8 @@ def test_the_safety_net_comes_first():
 
 def test_a_failing_gate_then_a_stale_run_then_a_split_without_a_run():
     assert verdict(report(gates=[Gate("alarms", False, "api-5xx is ALARM")]))[1].startswith("GATE FAILING")
+    held = report(run="run 1234 by alice, at 25% ECS", run_held=True)
+    assert verdict(held)[1].startswith("HELD: run 1234")
     stale = report(run="run 1234 by alice, heartbeat 600s ago (STALE)", run_live=False)
     assert verdict(stale)[1].startswith("STUCK: run 1234")
     split = report(fleets=[Fleet("ecs", 25, {"healthy": 2}), Fleet("legacy", 75, {"healthy": 2})])

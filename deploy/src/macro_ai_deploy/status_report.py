@@ -57,6 +57,8 @@ class Report:
     gates: list[Gate]
     run: str = ""  # the migration run holding the lease, in words ("" when none)
     run_live: bool = False
+    run_held: bool = False  # interrupted on purpose: `migrate start` resumes it
+    run_steps: list[int] = field(default_factory=list)  # the run's stored plan
     safety_net: dict[str, Any] | None = None
     url: str = ""
     verdict: str = ""
@@ -81,6 +83,8 @@ def verdict(r: Report) -> tuple[bool, str]:
         g = failing[0]
         more = f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""
         return False, f"GATE FAILING: {g.name}: {g.detail}{more}"
+    if r.run and r.run_held:
+        return False, f"HELD: {r.run}; `migrate start` resumes its plan, `migrate abort` reverts"
     if r.run and not r.run_live:
         return False, f"STUCK: {r.run}; resume with `migrate start --steal` or revert with `migrate abort`"
     split = r.ecs_weight is not None and 0 < r.ecs_weight < 100
@@ -157,6 +161,8 @@ def gather(rt: Runtime, env: Environment) -> Report:
         gates=gates,
         run=record.describe(now) if record else "",
         run_live=bool(record and record.is_live(now)),
+        run_held=bool(record and record.held),
+        run_steps=list(record.plan.steps) if record else [],
         safety_net=raw.get("safetyNet") if isinstance(raw.get("safetyNet"), dict) else None,
         url=info.outputs.get(StackOutput.SERVICE_URL, ""),
     )

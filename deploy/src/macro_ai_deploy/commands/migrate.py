@@ -298,6 +298,8 @@ def migrate_status(
     report = gather(rt, e)
     for line in render(report):
         console.print(line)
+    if report.run_steps:  # a run's own plan, not the options' (or the default) one
+        plan = replace(plan, steps=tuple(report.run_steps))
     ecs = report.ecs_weight
     if ecs is not None:
         nxt = plan.next_step(ecs)

@@ -71,13 +71,14 @@ class RunRecord:
     original_minimum: int | None  # the IaC's scaling minimum before the run raised it
     mode: str = "stepped"
     safety_net: dict[str, Any] | None = None
+    held: bool = False  # interrupted on purpose (Ctrl-C): the next `migrate start` resumes it, no --steal
 
     def is_live(self, now: float) -> bool:
-        return now - self.heartbeat < self.stale_after
+        return not self.held and now - self.heartbeat < self.stale_after
 
     def describe(self, now: float) -> str:
         age = max(0.0, now - self.heartbeat)
-        state = "live" if self.is_live(now) else "STALE"
+        state = "HELD (interrupted)" if self.held else "live" if self.is_live(now) else "STALE"
         return (
             f"run {self.run_id[:8]} by {self.owner}, at {self.step}% ECS, plan "
             f"{','.join(map(str, self.plan.steps))}; heartbeat {age:.0f}s ago ({state})"
@@ -99,6 +100,7 @@ class RunRecord:
             "staleAfterSeconds": self.stale_after,
             "step": self.step,
             "originalMinimum": self.original_minimum,
+            "held": self.held,
         }
         if self.safety_net is not None:
             data["safetyNet"] = self.safety_net
@@ -131,6 +133,7 @@ def parse(text: str | None) -> tuple[RunRecord | None, dict[str, Any]]:
             original_minimum=None if data.get("originalMinimum") is None else int(data["originalMinimum"]),
             mode=str(data.get("mode", "stepped")),
             safety_net=data.get("safetyNet"),
+            held=bool(data.get("held", False)),
         )
     except (ValueError, KeyError, TypeError):
         return None, data if isinstance(data, dict) else {}
@@ -173,12 +176,12 @@ class Lease:
                 f"another migration holds the lease: {existing.describe(now)}; wait for it, or stop it "
                 "(`migrate abort` moves traffic back; its run then stops by itself)"
             )
-        if existing is not None and not steal:
+        if existing is not None and not steal and not existing.held:
             raise LeaseHeld(
                 f"a migration died without releasing the lease: {existing.describe(now)}; "
                 "resume it with `migrate start --steal` (its plan and scaling minimum are kept)"
             )
-        if existing is not None:  # stale and --steal: resume the dead run on its own terms
+        if existing is not None:  # held, or stale and --steal: resume that run on its own terms
             self.stolen_from = existing.describe(now)
             mine = RunRecord(
                 mine.run_id,
@@ -221,6 +224,20 @@ class Lease:
         _, raw = parse(self.store.read())
         note = raw.get("safetyNet")
         return note if isinstance(note, dict) else None
+
+    def hold(self, step: int, now: float) -> None:
+        """Interrupted on purpose: keep the record (plan, minimum, step) for the next `migrate start`."""
+        if self.record is None:
+            return
+        current, raw = parse(self.store.read())
+        if current is None or current.run_id != self.record.run_id:
+            return
+        held = replace(self.record, heartbeat=now, step=step, held=True)
+        doc = {**raw, **held.to_json()}
+        if current.safety_net is not None:
+            doc["safetyNet"] = current.safety_net
+        self.store.put(json.dumps(doc))
+        self.record = None
 
     def clear_if_dead(self, now: float) -> str:
         """Delete the record of a run whose heartbeat is stale (after `abort` nothing is left to resume).

@@ -89,8 +89,10 @@ def run_migration(
         with sigterm_as_interrupt():
             result = rollout.run()
         note = lease.safety_net() if result.phase is Phase.STOPPED_EXTERNALLY else None
+        if result.held and result.final is not None:
+            lease.hold(result.final.ecs, rt.utcnow().timestamp())
     finally:
-        lease.release()
+        lease.release()  # no-op after hold()
     return Run(plan, result, note)
 
 
