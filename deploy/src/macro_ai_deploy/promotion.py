@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from macro_ai_deploy.aws.ecr import Registry
+from macro_ai_deploy.aws.ecr_blobs import blob_digests, child_manifests, copy_blobs
 from macro_ai_deploy.errors import NotFound, Refused
 
 # ECR's severities from least to most serious (UNDEFINED/UNTRIAGED: not rated, treated as MEDIUM)
@@ -59,7 +62,31 @@ def promote(
         return Promotion(source, target, tag, dst.digest, True)
     manifest, media_type = registry.manifest(source, tag)
     say(f"copying the manifest of {source}:{tag} ({src.digest}) to {target}")
-    digest = registry.put_manifest(target, tag, manifest, media_type)
+    # a multi-platform index: each platform's manifest (and its blobs) first, untagged
+    for child in child_manifests(manifest, media_type):
+        child_manifest, child_type = registry.manifest(source, "", digest=child)
+        _put(registry, source, target, "", child_manifest, child_type, say)
+    digest = _put(registry, source, target, tag, manifest, media_type, say)
     if digest != src.digest:
         raise Refused(f"the copy in {target} has digest {digest}, not {src.digest}")
     return Promotion(source, target, tag, digest, False)
+
+
+def _put(
+    registry: Registry,
+    source: str,
+    target: str,
+    tag: str,
+    manifest: str,
+    media_type: str,
+    say: Callable[[str], None],
+) -> str:
+    """Write the manifest; when ECR says blobs are missing in `target`, copy them and write it again."""
+    try:
+        return registry.put_manifest(target, tag, manifest, media_type)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "LayersNotFoundException":
+            raise
+    say(f"{target} lacks blobs of this image: copying them from {source}")
+    copy_blobs(registry.client, source, target, blob_digests(manifest), say)
+    return registry.put_manifest(target, tag, manifest, media_type)

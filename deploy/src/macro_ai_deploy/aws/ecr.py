@@ -46,11 +46,11 @@ class Registry:
             d.get("imageScanStatus", {}).get("status", ""),
         )
 
-    def manifest(self, repository: str, tag: str) -> tuple[str, str]:
-        """(manifest, media type) of repository:tag, exactly as stored: a copy keeps the digest."""
+    def manifest(self, repository: str, tag: str, digest: str = "") -> tuple[str, str]:
+        """(manifest, media type) of repository:tag (or @digest), as stored: a copy keeps the digest."""
         resp = self.client.batch_get_image(
             repositoryName=repository,
-            imageIds=[{"imageTag": tag}],
+            imageIds=[{"imageDigest": digest} if digest else {"imageTag": tag}],
             acceptedMediaTypes=[
                 "application/vnd.oci.image.index.v1+json",
                 "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -65,8 +65,11 @@ class Registry:
         return str(img["imageManifest"]), str(img.get("imageManifestMediaType", ""))
 
     def put_manifest(self, repository: str, tag: str, manifest: str, media_type: str) -> str:
-        """Tag `manifest` in `repository` (no rebuild, no push of layers); returns the image digest."""
-        kwargs: dict[str, Any] = {"repositoryName": repository, "imageManifest": manifest, "imageTag": tag}
+        """Write `manifest` to `repository` (tagged, unless tag is ""); returns the image digest. ECR refuses
+        it (LayersNotFoundException) until every blob it names is in that repository."""
+        kwargs: dict[str, Any] = {"repositoryName": repository, "imageManifest": manifest}
+        if tag:
+            kwargs["imageTag"] = tag
         if media_type:
             kwargs["imageManifestMediaType"] = media_type
         return str(self.client.put_image(**kwargs)["image"]["imageId"]["imageDigest"])
