@@ -97,9 +97,14 @@ class World:
     instances: list[str] = field(default_factory=list)
 
     def listener_weights(self) -> dict[str, int]:
-        """What ELBv2 itself says (describe_listeners), by 'legacy' / 'ecs'."""
-        lis = client("elbv2").describe_listeners(ListenerArns=[self.outputs["ListenerArn"]])["Listeners"][0]
-        groups = lis["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+        """What ELBv2 says (the rule in adopt mode, else the listener default), by legacy / ecs."""
+        elb = client("elbv2")
+        if "ListenerRuleArn" in self.outputs:
+            rule = elb.describe_rules(RuleArns=[self.outputs["ListenerRuleArn"]])["Rules"][0]
+            groups = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+        else:
+            lis = elb.describe_listeners(ListenerArns=[self.outputs["ListenerArn"]])["Listeners"][0]
+            groups = lis["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
         by_arn = {g["TargetGroupArn"]: g["Weight"] for g in groups}
         return {
             "legacy": by_arn.get(self.outputs["LegacyTargetGroupArn"], 0),
@@ -115,8 +120,14 @@ class World:
 
 
 def build_world(
-    env: str = "hobby", stack: str = "MacroAiHobbyStack", ecs_targets: int = 2, image_tag: str = "c0ffee"
+    env: str = "hobby",
+    stack: str = "MacroAiHobbyStack",
+    ecs_targets: int = 2,
+    image_tag: str = "c0ffee",
+    adopt_rule: bool = False,
 ) -> World:
+    """adopt_rule: like an adopt-mode stack, the weights live in a listener rule (ListenerRuleArn) and the
+    listener's default action forwards to the legacy target group alone."""
     ec2, elb, ecs, cw = client("ec2"), client("elbv2"), client("ecs"), client("cloudwatch")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
@@ -194,7 +205,28 @@ def build_world(
             ComparisonOperator="GreaterThanThreshold",
         )
         cw.set_alarm_state(AlarmName=a, StateValue="OK", StateReason="fine")
-    outputs = {
+    outputs: dict[str, str] = {}
+    if adopt_rule:
+        elb.modify_listener(
+            ListenerArn=listener, DefaultActions=[{"Type": "forward", "TargetGroupArn": legacy}]
+        )
+        outputs["ListenerRuleArn"] = elb.create_rule(
+            ListenerArn=listener,
+            Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+            Actions=[
+                {
+                    "Type": "forward",
+                    "ForwardConfig": {
+                        "TargetGroups": [
+                            {"TargetGroupArn": legacy, "Weight": 100},
+                            {"TargetGroupArn": ecs_tg, "Weight": 0},
+                        ]
+                    },
+                }
+            ],
+        )["Rules"][0]["RuleArn"]
+    outputs |= {
         "ClusterName": f"macro-ai-{env}",
         "ServiceName": "api",
         "EcrRepositoryName": f"macro-ai-api-{env}",
@@ -241,7 +273,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def cli(clock) -> Cli:
-    rt = Runtime(clock=clock, cfn_poll_seconds=0.0, utcnow=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    rt = Runtime(
+        clock=clock,
+        cfn_poll_seconds=0.0,
+        utcnow=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+        alarm_history=False,  # moto has no DescribeAlarmHistory: see test_gates_stubbed.py
+    )
     return Cli(rt)
 
 

@@ -261,6 +261,33 @@ def test_circuit_breaker_rollback_is_reported_as_rolled_back(sc):
     assert "circuit breaker" in r.stdout
 
 
+def test_an_alarm_triggered_rollback_is_its_own_failure_naming_the_alarm(sc):
+    sc.prelude()
+    reason = "ECS deployment ecs-svc/new rolled back: alarm(s) [macro-ai-hobby-5xx] in ALARM state."
+    alarmed = services(
+        [
+            dep("rb", OLD, "PRIMARY", "COMPLETED", running=2, minutes=3),
+            dep("new", NEW, "ACTIVE", "FAILED", minutes=1, reason=reason),
+        ]
+    )
+    alarmed["services"][0]["deploymentConfiguration"] = {
+        "alarms": {
+            "alarmNames": ["macro-ai-hobby-5xx", "macro-ai-hobby-latency"],
+            "enable": True,
+            "rollback": True,
+        }
+    }
+    sc.stubs["ecs"].add_response("describe_services", alarmed, {"cluster": CLUSTER, "services": [SERVICE]})
+    sc.stubs["cloudformation"].add_response(
+        "describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK}
+    )
+    sc.stubs["elbv2"].add_response("describe_target_health", targets(2), {"TargetGroupArn": TG})
+    r = sc.run()
+    assert r.exit_code == 15, r.stdout + r.stderr
+    assert "deployment alarm macro-ai-hobby-5xx fired" in r.stdout
+    assert "macro-ai-hobby-latency" not in r.stdout.split("fired")[0]
+
+
 def test_failed_tasks_are_reported_as_failed_with_the_reason(sc):
     sc.prelude()
     sc.poll(
@@ -440,3 +467,28 @@ def test_live_view_renders_a_snapshot():
         "rolling",
     ):
         assert needle in text
+
+
+def test_wait_reports_a_service_steady_on_another_image_as_rolled_back(sc):
+    """`wait` after `deploy --no-wait`: the circuit breaker already finished; the service is steady, but on
+    the old image while the stack asks for the new one: that is a rollback, not a success."""
+    ecs, cfn = sc.stubs["ecs"], sc.stubs["cloudformation"]
+    steady_old = services([dep("rb", OLD, "PRIMARY", "COMPLETED", running=2, minutes=3)])
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK})
+    ecs.add_response("describe_services", steady_old, {"cluster": CLUSTER, "services": [SERVICE]})
+    sc.poll([dep("rb", OLD, "PRIMARY", "COMPLETED", running=2, minutes=3)], "UPDATE_COMPLETE", targets(2))
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", "new"), {"StackName": STACK})
+    ecs.add_response("describe_services", steady_old, {"cluster": CLUSTER, "services": [SERVICE]})
+    ecs.add_response(
+        "describe_task_definition",
+        {
+            "taskDefinition": {
+                "family": "macro-ai-api-hobby",
+                "containerDefinitions": [{"name": "api", "image": "1234.dkr.ecr/macro-ai-api-hobby:old"}],
+            }
+        },
+        {"taskDefinition": OLD},
+    )
+    r = sc.invoke(["wait", "hobby", "--interval", "10s"])
+    assert r.exit_code == 10, r.stdout + r.stderr
+    assert "steady on old, but the stack asks for new" in r.stdout

@@ -18,7 +18,7 @@ def scalable_min(world, client) -> int:
 def test_full_migration_to_100_percent(world, cli, clock, aws_client):
     seen: list[int] = []
     clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
-    r = cli("migrate", "start", "hobby", "--bake", "60s", "--interval", "20s", "--min-healthy-tasks", "2")
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "20s", "--min-healthy-tasks", "2")
     assert r.exit_code == 0, r.all_output
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     # the listener really was held at each step during the bakes, in order
@@ -44,7 +44,7 @@ def test_alarm_during_third_step_bake_rolls_back_to_legacy(world, cli, clock):
                 world.set_alarm("macro-ai-hobby-5xx", "ALARM")
 
     clock.hooks.append(incident)
-    r = cli("migrate", "start", "hobby", "--bake", "60s", "--interval", "20s")
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "20s")
     assert r.exit_code == 20, r.all_output
     # the load balancer itself says: everything back on legacy
     assert world.listener_weights() == {"legacy": 100, "ecs": 0}
@@ -70,13 +70,16 @@ def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_clien
     router.set_weights(Weights.to_ecs(25))
     status = cli("migrate", "status", "hobby")
     assert status.exit_code == 0, status.all_output
-    assert "live listener: legacy 75% / ecs 25%" in status.stdout
-    assert "differ from the listener" in status.stdout
-    assert "next step: 50% ECS" in status.stdout
+    assert "ecs    █████░░░░░░░░░░░░░░░  25 %" in status.stdout
+    assert "legacy ███████████████░░░░░  75 %" in status.stdout
+    assert "stack parameters say legacy 100 % / ecs 0 %" in status.stdout
+    assert "STUCK: traffic split at 25 % ECS and no migration is running" in status.stdout
+    assert "next step: 50 % ECS" in status.stdout
+    assert all(len(line) <= 80 for line in status.stdout.splitlines())
 
     seen: list[int] = []
     clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
-    r = cli("migrate", "start", "hobby", "--bake", "10s", "--interval", "10s")
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "10s")
     assert r.exit_code == 0, r.all_output
     assert seen[0] == 25  # re-baked the live level first, never jumped ahead
     assert sorted(set(seen)) == [25, 50, 100]
@@ -84,7 +87,7 @@ def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_clien
 
 
 def test_abort_and_promote(world, cli):
-    r = cli("migrate", "promote", "hobby", "--bake", "10s", "--interval", "5s")
+    r = cli("migrate", "promote", "hobby", "--full", "--bake", "2m", "--interval", "5s")
     assert r.exit_code == 0, r.all_output
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     r = cli("migrate", "abort", "hobby")
@@ -107,7 +110,7 @@ def test_too_few_healthy_ecs_tasks_never_moves_traffic(make_world, cli, aws_clie
         "--interval",
         "10s",
         "--bake",
-        "10s",
+        "2m",
     )
     assert r.exit_code == 20, r.all_output
     assert "ecs healthy: 1 healthy, need 2" in r.stdout
@@ -117,7 +120,7 @@ def test_too_few_healthy_ecs_tasks_never_moves_traffic(make_world, cli, aws_clie
 
 def test_missing_alarm_fails_the_gate(world, cli, aws_client):
     aws_client("cloudwatch").delete_alarms(AlarmNames=["macro-ai-hobby-latency"])
-    r = cli("migrate", "start", "hobby", "--bake", "0s")
+    r = cli("migrate", "start", "hobby", "--bake", "2m")
     assert r.exit_code == 20
     assert "macro-ai-hobby-latency is MISSING" in r.stdout
     assert world.listener_weights()["ecs"] == 0
@@ -139,14 +142,14 @@ def test_interrupt_holds_traffic_and_resume_picks_up(world, cli, clock):
             raise KeyboardInterrupt
 
     clock.hooks.append(ctrl_c)
-    r = cli("migrate", "start", "hobby", "--bake", "30s", "--interval", "10s")
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "10s")
     assert r.exit_code == 22, r.all_output
     assert "MIGRATION HELD" in r.stdout
     assert "legacy 75% / ecs 25%" in r.stdout
     assert world.listener_weights() == {"legacy": 75, "ecs": 25}  # held, not reverted
     assert world.stack_params()["EcsWeight"] == "0"  # not written back: the run did not end
     clock.hooks.clear()
-    r = cli("migrate", "start", "hobby", "--bake", "30s", "--interval", "10s")
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "10s")
     assert r.exit_code == 0, r.all_output
     assert world.listener_weights() == {"legacy": 0, "ecs": 100}
     assert world.stack_params()["EcsWeight"] == "100"
@@ -169,14 +172,14 @@ def test_a_real_process_terminated_mid_bake_holds_and_reports(world):
             "start",
             "hobby",
             "--bake",
-            "60s",
+            "2m",
             "--interval",
             "0.2s",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ),
+        env=dict(os.environ) | {"MACRO_DEPLOY_ALARM_HISTORY": "off"},  # moto: no DescribeAlarmHistory
     )
     try:
         deadline = time.monotonic() + 30
@@ -193,3 +196,62 @@ def test_a_real_process_terminated_mid_bake_holds_and_reports(world):
     assert "MIGRATION HELD" in out
     assert world.listener_weights() == {"legacy": 90, "ecs": 10}
     assert world.stack_params()["EcsWeight"] == "0"
+
+
+def test_a_bake_too_short_for_the_alarms_is_refused(world, cli):
+    # the world's alarms: Period 60 s x 1 datapoint, + 60 s publication lag = 2 minutes
+    r = cli("migrate", "start", "hobby", "--bake", "20s")
+    assert r.exit_code == 6, r.all_output
+    assert "too short to see alarm" in r.stderr
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+
+
+def test_elb_generated_5xx_during_a_step_fails_the_gate(world, cli, clock, aws_client):
+    from datetime import UTC, datetime
+
+    from macro_ai_deploy.aws.extra_gates import lb_dimension
+
+    def elb_5xx():
+        aws_client("cloudwatch").put_metric_data(
+            Namespace="AWS/ApplicationELB",
+            MetricData=[
+                {
+                    "MetricName": "HTTPCode_ELB_5XX_Count",
+                    "Dimensions": [
+                        {"Name": "LoadBalancer", "Value": lb_dimension(world.outputs["ListenerArn"])}
+                    ],
+                    "Timestamp": datetime(2026, 11, 29, 11, 59, 30, tzinfo=UTC),  # the cli fixture's clock
+                    "Value": 3,
+                }
+            ],
+        )
+
+    fired = {"n": 0}
+
+    def at_25(t):
+        if world.listener_weights()["ecs"] == 25 and not fired["n"]:
+            fired["n"] = 1
+            elb_5xx()
+
+    clock.hooks.append(at_25)
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "30s")
+    assert r.exit_code == 20, r.all_output
+    assert "elb 5xx: 3 since the step began (HTTPCode_ELB_5XX_Count" in r.stdout
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}
+
+
+def test_an_ecs_deployment_during_the_migration_fails_the_gate(world, cli, clock, aws_client):
+    fired = {"n": 0}
+
+    def deploy_meanwhile(t):
+        if world.listener_weights()["ecs"] == 10 and not fired["n"]:
+            fired["n"] = 1
+            aws_client("ecs").update_service(
+                cluster=world.outputs["ClusterName"], service="api", forceNewDeployment=True
+            )
+
+    clock.hooks.append(deploy_meanwhile)
+    r = cli("migrate", "start", "hobby", "--bake", "2m", "--interval", "30s")
+    assert r.exit_code == 20, r.all_output
+    assert "during the migration" in r.stdout
+    assert world.listener_weights() == {"legacy": 100, "ecs": 0}

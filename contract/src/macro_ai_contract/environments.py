@@ -44,6 +44,8 @@ class Environment:
     parameter_prefix: str  # e.g. /macro-ai/production/
     secret_name: str  # e.g. macro-ai/production/app
     pr: int | None = None
+    # macro-deploy asks before it changes this environment (deploy, rollback, migrate) unless --yes
+    confirm_changes: bool = False
 
     @property
     def is_preview(self) -> bool:
@@ -95,6 +97,7 @@ class EnvironmentTable:
             parameter_prefix=self._prefix_template.format(config=config),
             secret_name=self._secret_template.format(config=config),
             pr=pr,
+            confirm_changes=bool(entry.get("confirmChanges", False)),
         )
 
     def _check(self) -> None:

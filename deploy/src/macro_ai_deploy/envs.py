@@ -22,6 +22,7 @@ class Environment:
     parameter_prefix: str
     secret_name: str
     pr: int | None = None
+    confirm_changes: bool = False  # ask before changing it, unless --yes (the table says which)
 
     @property
     def is_preview(self) -> bool:
@@ -33,7 +34,15 @@ class Environment:
             raise UsageError(
                 f"environment {env.name!r} is local: it has no stack (expected {deployed_names()})"
             )
-        return cls(env.name, env.stack_name, env.app_env, env.parameter_prefix, env.secret_name, env.pr)
+        return cls(
+            env.name,
+            env.stack_name,
+            env.app_env,
+            env.parameter_prefix,
+            env.secret_name,
+            env.pr,
+            env.confirm_changes,
+        )
 
 
 def resolve(name: str) -> Environment:

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
 
     DEPLOY_ROLLED_BACK = 10  # ECS circuit breaker rolled the deployment back to the previous revision
     DEPLOY_FAILED = 11  # the deployment failed (reason printed); nothing reports it as rolled back
+    DEPLOY_ALARM_ROLLED_BACK = 15  # a deployment alarm fired and ECS rolled back (the alarm is named)
     DEPLOY_TIMEOUT = 12  # not steady within --timeout; the message says where it stuck
     DB_MIGRATION_FAILED = 13  # db-migrate: `db upgrade` exited non-zero or its task stopped before it ran
     DB_MIGRATION_TIMEOUT = 14  # db-migrate: the task did not stop within --timeout (it keeps running)
@@ -25,5 +26,8 @@ class ExitCode(IntEnum):
     MIGRATION_HELD = 22  # interrupted (Ctrl-C): traffic held at the last gated weights, resume with start
     MIGRATION_DRIFT = 23  # traffic is right but the stack parameters could not be written back
     MIGRATION_ROLLBACK_FAILED = 24  # could NOT restore 100 % legacy: act by hand now
+    MIGRATION_HELD_NO_FALLBACK = 25  # a gate failed but legacy has no healthy targets: weights HELD, act now
+    MIGRATION_LEASE_HELD = 26  # another run holds the migration lease (or a stale one needs --steal)
+    MIGRATION_GATE_FAILING = 27  # status --check: a gate fails or a migration is stuck
 
     INTERRUPTED = 130  # Ctrl-C outside a rollout

@@ -34,6 +34,7 @@ DONE_STACK = ("UPDATE_COMPLETE", "CREATE_COMPLETE", "IMPORT_COMPLETE")
 class Verdict(StrEnum):
     SUCCEEDED = "succeeded"
     ROLLED_BACK = "rolled back"
+    ALARM_ROLLED_BACK = "rolled back by an alarm"
     FAILED = "failed"
     TIMED_OUT = "timed out"
 
@@ -42,6 +43,7 @@ class Verdict(StrEnum):
         return {
             Verdict.SUCCEEDED: ExitCode.OK,
             Verdict.ROLLED_BACK: ExitCode.DEPLOY_ROLLED_BACK,
+            Verdict.ALARM_ROLLED_BACK: ExitCode.DEPLOY_ALARM_ROLLED_BACK,
             Verdict.FAILED: ExitCode.DEPLOY_FAILED,
             Verdict.TIMED_OUT: ExitCode.DEPLOY_TIMEOUT,
         }[self]
@@ -88,6 +90,19 @@ def _newest(deps: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(deps, key=lambda d: (d.get("createdAt") is not None, d.get("createdAt") or 0))
 
 
+def triggered_alarms(service: dict[str, Any], reason: str) -> str | None:
+    """The deployment alarm(s) named in a failed deployment's reason (None: not an alarm rollback).
+
+    ECS says e.g. "ECS deployment ecs-svc/1 rolled back: alarm(s) [api-5xx] in ALARM state"; the names are
+    matched against the service's own deployment alarms, so a word in the text is never taken for one.
+    """
+    if "alarm" not in reason.lower():
+        return None
+    configured = service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
+    named = [a for a in configured if a in reason]
+    return ", ".join(named) if named else "(not named by ECS: see `macro-deploy status`)"
+
+
 def assess(
     prev_td: str, snap: Snapshot, expect_change: bool = True, known: frozenset[str] = frozenset()
 ) -> tuple[Verdict | None, str]:
@@ -126,6 +141,13 @@ def assess(
         rollback = next((d for d in deps if d.get("status") == "PRIMARY" and d is not new), None)
         if rollback is not None:
             if rollback.get("rolloutState") == "COMPLETED":
+                alarms = triggered_alarms(snap.service, reason)
+                if alarms is not None:
+                    return (
+                        Verdict.ALARM_ROLLED_BACK,
+                        f"deployment alarm {alarms} fired: ECS rolled {td_short(new['taskDefinition'])} back "
+                        f"to {td_short(rollback['taskDefinition'])}: {reason}",
+                    )
                 return (
                     Verdict.ROLLED_BACK,
                     f"circuit breaker rolled {td_short(new['taskDefinition'])} back "

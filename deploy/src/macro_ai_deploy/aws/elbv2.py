@@ -36,20 +36,45 @@ class LoadBalancing:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def forward_weights(self, listener_arn: str) -> dict[str, int]:
-        """TG ARN -> raw weight of the listener's default forward action."""
-        try:
-            listeners = self.client.describe_listeners(ListenerArns=[listener_arn])["Listeners"]
-        except self.client.exceptions.ListenerNotFoundException:
-            raise NotFound(f"listener {listener_arn} does not exist") from None
-        actions = [a for a in listeners[0].get("DefaultActions", []) if a.get("Type") == "forward"]
-        if not actions:
-            raise DeployError(f"listener {listener_arn} has no forward default action")
-        a = actions[0]
+    def forward_actions(self, listener_arn: str, rule_arn: str | None) -> list[dict[str, Any]]:
+        """The forward action(s) that carry the weights: the listener's default, or one rule's."""
+        if rule_arn:
+            try:
+                rules = self.client.describe_rules(RuleArns=[rule_arn])["Rules"]
+            except self.client.exceptions.RuleNotFoundException:
+                raise NotFound(f"listener rule {rule_arn} does not exist") from None
+            actions: list[dict[str, Any]] = rules[0].get("Actions", [])
+            where = f"listener rule {rule_arn}"
+        else:
+            try:
+                listeners = self.client.describe_listeners(ListenerArns=[listener_arn])["Listeners"]
+            except self.client.exceptions.ListenerNotFoundException:
+                raise NotFound(f"listener {listener_arn} does not exist") from None
+            actions = listeners[0].get("DefaultActions", [])
+            where = f"listener {listener_arn}"
+        forward = [a for a in actions if a.get("Type") == "forward"]
+        if not forward:
+            raise DeployError(f"{where} has no forward action")
+        return forward
+
+    def forward_weights(self, listener_arn: str, rule_arn: str | None = None) -> dict[str, int]:
+        """TG ARN -> raw weight of the forward action (the listener's default action, or the rule's)."""
+        a = self.forward_actions(listener_arn, rule_arn)[0]
         groups = a.get("ForwardConfig", {}).get("TargetGroups")
         if groups:
             return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
         return {a["TargetGroupArn"]: 1}
+
+    def health_check(self, tg_arn: str) -> tuple[int, int, int]:
+        """(health check interval s, healthy threshold, deregistration delay s) of a target group."""
+        tg = self.client.describe_target_groups(TargetGroupArns=[tg_arn])["TargetGroups"][0]
+        attrs = self.client.describe_target_group_attributes(TargetGroupArn=tg_arn)["Attributes"]
+        delay = next((a["Value"] for a in attrs if a["Key"] == "deregistration_delay.timeout_seconds"), "300")
+        return (
+            int(tg.get("HealthCheckIntervalSeconds", 30)),
+            int(tg.get("HealthyThresholdCount", 5)),
+            int(delay),
+        )
 
     def target_health(self, tg_arn: str) -> TargetHealth:
         try:
@@ -71,30 +96,38 @@ class LoadBalancing:
 
 
 class ListenerRouter:
-    """TrafficRouter over one listener forwarding to the legacy and the ECS target groups."""
+    """TrafficRouter over the forward action to the legacy and the ECS target groups.
 
-    def __init__(self, lb: LoadBalancing, listener_arn: str, legacy_tg: str, ecs_tg: str) -> None:
+    Self-contained stacks carry the weights in the listener's default action; adopt-mode stacks export a
+    listener rule (ListenerRuleArn) on the running platform's listener, and then only that rule is moved.
+    """
+
+    def __init__(
+        self, lb: LoadBalancing, listener_arn: str, legacy_tg: str, ecs_tg: str, rule_arn: str | None = None
+    ) -> None:
         self.lb, self.listener_arn, self.legacy_tg, self.ecs_tg = lb, listener_arn, legacy_tg, ecs_tg
+        self.rule_arn = rule_arn
+
+    @property
+    def moves(self) -> str:
+        return "listener rule" if self.rule_arn else "listener default action"
 
     def get_weights(self) -> Weights:
-        raw = self.lb.forward_weights(self.listener_arn)
+        raw = self.lb.forward_weights(self.listener_arn, self.rule_arn)
         unknown = set(raw) - {self.legacy_tg, self.ecs_tg}
         if unknown:
             raise DeployError(
-                f"listener forwards to unexpected target group(s): {', '.join(map(tg_short, unknown))}"
+                f"{self.moves} forwards to unexpected target group(s): {', '.join(map(tg_short, unknown))}"
             )
         legacy, ecs = raw.get(self.legacy_tg, 0), raw.get(self.ecs_tg, 0)
         total = legacy + ecs
         if total <= 0:
-            raise DeployError("listener forward weights are all zero")
+            raise DeployError(f"{self.moves} forward weights are all zero")
         pct = round(100 * ecs / total)
         return Weights.to_ecs(pct)
 
     def set_weights(self, weights: Weights) -> None:
-        listener = self.lb.client.describe_listeners(ListenerArns=[self.listener_arn])["Listeners"][0]
-        old: dict[str, Any] = next(
-            (a for a in listener.get("DefaultActions", []) if a.get("Type") == "forward"), {}
-        )
+        old = self.lb.forward_actions(self.listener_arn, self.rule_arn)[0]
         forward: dict[str, Any] = {
             "TargetGroups": [
                 {"TargetGroupArn": self.legacy_tg, "Weight": weights.legacy},
@@ -104,9 +137,11 @@ class ListenerRouter:
         stickiness = old.get("ForwardConfig", {}).get("TargetGroupStickinessConfig")
         if stickiness:
             forward["TargetGroupStickinessConfig"] = stickiness
-        self.lb.client.modify_listener(
-            ListenerArn=self.listener_arn, DefaultActions=[{"Type": "forward", "ForwardConfig": forward}]
-        )
+        action = [{"Type": "forward", "ForwardConfig": forward}]
+        if self.rule_arn:
+            self.lb.client.modify_rule(RuleArn=self.rule_arn, Actions=action)
+        else:
+            self.lb.client.modify_listener(ListenerArn=self.listener_arn, DefaultActions=action)
         now = self.get_weights()
         if now != weights:  # truthful: read back what the load balancer says
-            raise DeployError(f"listener reads {now} after setting {weights}")
+            raise DeployError(f"{self.moves} reads {now} after setting {weights}")

@@ -18,16 +18,6 @@ class ParameterStore:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def read_prefix(self, prefix: str) -> dict[str, StoredParam]:
-        out: dict[str, StoredParam] = {}
-        for page in self.client.get_paginator("get_parameters_by_path").paginate(
-            Path=prefix, Recursive=False, WithDecryption=True
-        ):
-            for p in page["Parameters"]:
-                short = p["Name"][len(prefix) :]
-                out[short] = StoredParam(short, p["Type"], p["Value"])
-        return out
-
     def read_names(self, names: list[str]) -> dict[str, StoredParam]:
         """The parameters that exist among ``names``, keyed by full name."""
         out: dict[str, StoredParam] = {}

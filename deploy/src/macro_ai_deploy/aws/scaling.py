@@ -25,11 +25,21 @@ class EcsCapacity:
         )["ScalableTargets"]
         return targets[0] if targets else None
 
+    def scaling_minimum(self) -> int | None:
+        """The IaC's minimum task count (None: the service has no scalable target)."""
+        target = self._target()
+        return int(target["MinCapacity"]) if target is not None else None
+
+    def desired_count(self) -> int:
+        svc = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0]
+        return int(svc["desiredCount"])
+
     def ensure(self, min_tasks: int) -> str:
         done: list[str] = []
         target = self._target()
         if target is not None and target["MinCapacity"] < min_tasks:
-            self._original_min = int(target["MinCapacity"])
+            if self._original_min is None:  # a resumed run already knows the IaC's value
+                self._original_min = int(target["MinCapacity"])
             self.aas.register_scalable_target(
                 ServiceNamespace="ecs",
                 ResourceId=self.resource_id,
@@ -37,7 +47,7 @@ class EcsCapacity:
                 MinCapacity=min_tasks,
                 MaxCapacity=max(int(target["MaxCapacity"]), min_tasks),
             )
-            done.append(f"scaling minimum {self._original_min} -> {min_tasks}")
+            done.append(f"scaling minimum {int(target['MinCapacity'])} -> {min_tasks}")
         svc = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0]
         if svc["desiredCount"] < min_tasks:
             self.ecs.update_service(cluster=self.cluster, service=self.service, desiredCount=min_tasks)
@@ -45,6 +55,10 @@ class EcsCapacity:
         return (
             ("scaled up ECS: " + ", ".join(done)) if done else f"ECS capacity already >= {min_tasks} task(s)"
         )
+
+    def remember_original(self, minimum: int) -> None:
+        """A resumed run: restore() puts back this minimum (from the run record), not today's raised one."""
+        self._original_min = minimum
 
     def restore(self) -> str:
         if self._original_min is None:

@@ -1,0 +1,1 @@
+"""One module per verb group; `macro_ai_deploy.cli` only registers them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -9,7 +10,9 @@ from macro_ai_deploy.rollout.machine import (
     CapacityRequested,
     CheckGates,
     Command,
+    CountFallback,
     EnsureCapacity,
+    FallbackCounted,
     Finish,
     GatesChecked,
     Mode,
@@ -25,7 +28,8 @@ from macro_ai_deploy.rollout.machine import (
     step,
 )
 from macro_ai_deploy.rollout.model import GateReport, Plan, Weights
-from macro_ai_deploy.rollout.ports import Capacity, Clock, Gate, TrafficRouter, WeightStore
+from macro_ai_deploy.rollout.ports import Capacity, Clock, FleetHealth, Gate, TrafficRouter, WeightStore
+from macro_ai_deploy.signals import deferred_interrupts
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,11 @@ class Rollout:
         store: WeightStore | None = None,
         mode: Mode = Mode.STEPPED,
         on_event: Callable[[Event], None] | None = None,
+        health: FleetHealth | None = None,
     ) -> None:
         self.plan, self.router, self.gate, self.clock = plan, router, gate, clock
         self.capacity, self.store, self.mode = capacity, store, mode
+        self.health = health
         self.on_event = on_event
         self.events: list[Event] = []
         self._t0 = clock.now()
@@ -104,6 +110,17 @@ class Rollout:
         if isinstance(cmd, Wait):
             self.clock.sleep(cmd.seconds)
             return Ticked(self.clock.now())
+        if isinstance(cmd, CountFallback):
+            if self.health is None:
+                return FallbackCounted(None, self.clock.now())
+            try:
+                n: int | None = self.health.legacy_healthy()
+            except Exception as exc:  # cannot count: the rollback still goes ahead, as it always did
+                self._emit("note", f"could not count the legacy fleet's healthy targets: {exc}")
+                n = None
+            if n is not None:
+                self._emit("rollback", f"legacy target group: {n} healthy target(s)")
+            return FallbackCounted(n, self.clock.now())
         if isinstance(cmd, EnsureCapacity):
             if self.capacity is not None:
                 try:
@@ -120,31 +137,52 @@ class Rollout:
         state, cmd = start(self.plan, live, self.clock.now(), self.mode)
         self.state = state
         try:
-            while not isinstance(cmd, Finish):
-                if (
-                    isinstance(cmd, SetWeights)
-                    and state.phase is Phase.ROLLING_BACK
-                    and state.rollback_attempts == 1
-                ):
-                    self._emit("rollback", f"ROLLING BACK to 100 % legacy: {state.reason}")
-                obs = self._execute(cmd)
-                state, cmd = step(state, obs)
-                self.state = state
-        except KeyboardInterrupt:
-            # hold: the live weights passed their gate; resume with `migrate start`, or `migrate abort`
-            current = self._read_live() or (self.state.live if self.state else None)
-            msg = (
-                f"interrupted: traffic held at {current}; resume with `migrate start` or run `migrate abort`"
-            )
-            self._emit("hold", msg, current)
+            return self._drive(state, cmd)
+        finally:
+            # whatever ends the run (a result, Ctrl-C, SIGTERM, a bug), the raised minimum goes back
             self._restore_capacity()
-            return Result(state.phase, current, msg, self.events, held=True)
+
+    def _drive(self, state: State, cmd: Command) -> Result:
+        with contextlib.ExitStack() as guard:
+            held_back: list[str] | None = None
+            while True:
+                try:
+                    while not isinstance(cmd, Finish):
+                        if state.phase is Phase.ROLLING_BACK and held_back is None:
+                            # from here on, SIGINT and SIGTERM wait until the rollback has finished
+                            held_back = guard.enter_context(deferred_interrupts())
+                        first_rollback_set = isinstance(cmd, SetWeights) and state.rollback_attempts == 1
+                        if first_rollback_set and state.phase is Phase.ROLLING_BACK:
+                            self._emit("rollback", f"ROLLING BACK to 100 % legacy: {state.reason}")
+                        obs = self._execute(cmd)
+                        state, cmd = step(state, obs)
+                        self.state = state
+                    break
+                except KeyboardInterrupt:
+                    if state.phase is Phase.ROLLING_BACK:
+                        # arrived just before the guard: the rollback is not interruptible, carry on
+                        self._emit(
+                            "note", "interrupt received while rolling back: finishing the rollback first"
+                        )
+                        continue
+                    return self._hold(state)
+            guard.close()
+            if held_back:
+                self._emit(
+                    "note", f"{', '.join(held_back)} received during the rollback: deferred until it ended"
+                )
         self._emit("finish", f"{cmd.phase.value}: {cmd.reason}", cmd.weights)
         result = Result(cmd.phase, cmd.weights, cmd.reason, self.events)
         if cmd.phase in (Phase.COMPLETED, Phase.ROLLED_BACK):
             self._write_back(result)
-        self._restore_capacity()
         return result
+
+    def _hold(self, state: State) -> Result:
+        """Interrupted outside a rollback: the live weights passed their gate; resume or abort later."""
+        current = self._read_live() or state.live
+        msg = f"interrupted: traffic held at {current}; resume with `migrate start` or run `migrate abort`"
+        self._emit("hold", msg, current)
+        return Result(state.phase, current, msg, self.events, held=True)
 
     def _restore_capacity(self) -> None:
         if self.capacity is not None:
@@ -164,6 +202,13 @@ class Rollout:
             live = self.router.get_weights()
             if live != result.final:
                 raise RuntimeError(f"listener reads {live} after the stack update, expected {result.final}")
+        except KeyboardInterrupt:
+            # traffic is already where the result says; only the IaC record is behind
+            result.writeback = (
+                f"DRIFT: interrupted while writing {result.final} back to the stack parameters; "
+                "traffic is right, run `migrate abort` or the stack update again"
+            )
+            result.writeback_failed = True
         except Exception as exc:
             result.writeback = f"DRIFT: could not write {result.final} back to the stack parameters: {exc}"
             result.writeback_failed = True

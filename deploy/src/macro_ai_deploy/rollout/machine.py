@@ -9,7 +9,10 @@ Rules:
   and it is always issued directly after a passing gate check for exactly those weights;
 * after every move the new weights bake: gates are checked every `check_interval_seconds` and once more
   when the bake time is over;
-* any failed gate (or failed move) sets 100 % legacy at once; a failed rollback is retried;
+* any failed gate (or failed move) sets 100 % legacy at once, but only onto a legacy target group that has
+  healthy targets: before the rollback the driver counts them, and with none the run holds the live weights
+  (HELD_NO_FALLBACK: the operator is alerted, traffic is not sent into an empty fleet); a failed rollback
+  is retried;
 * weights that change behind our back (another operator ran `abort`) stop the run without touching traffic;
 * resuming starts from the live weights: a non-zero live ECS weight is re-baked (gated) before any move.
 """
@@ -25,6 +28,8 @@ from macro_ai_deploy.rollout.model import GateReport, Plan, Weights
 class Mode(StrEnum):
     STEPPED = "stepped"  # follow the plan's steps
     PROMOTE = "promote"  # straight to 100 % (still gated, still baked)
+    NEXT = "next"  # one planned step, baked, then stop
+    HOLD = "hold"  # do not advance: keep gating the live weights for one bake (a pause), roll back on failure
 
 
 class Phase(StrEnum):
@@ -38,9 +43,16 @@ class Phase(StrEnum):
     ROLLED_BACK = "rolled_back"
     STOPPED_EXTERNALLY = "stopped_externally"
     ROLLBACK_FAILED = "rollback_failed"
+    HELD_NO_FALLBACK = "held_no_fallback"  # a gate failed, but legacy has no healthy target to go back to
 
 
-TERMINAL = {Phase.COMPLETED, Phase.ROLLED_BACK, Phase.STOPPED_EXTERNALLY, Phase.ROLLBACK_FAILED}
+TERMINAL = {
+    Phase.COMPLETED,
+    Phase.ROLLED_BACK,
+    Phase.STOPPED_EXTERNALLY,
+    Phase.ROLLBACK_FAILED,
+    Phase.HELD_NO_FALLBACK,
+}
 
 
 # ---- commands (what the driver must do next) ----
@@ -65,13 +77,18 @@ class EnsureCapacity:
 
 
 @dataclass(frozen=True)
+class CountFallback:
+    """Count the healthy targets of the legacy target group before sending traffic back to it."""
+
+
+@dataclass(frozen=True)
 class Finish:
     phase: Phase
     weights: Weights  # what is live, as far as we know
     reason: str
 
 
-Command = CheckGates | SetWeights | Wait | EnsureCapacity | Finish
+Command = CheckGates | SetWeights | Wait | EnsureCapacity | CountFallback | Finish
 
 
 # ---- observations (what the driver saw) ----
@@ -103,7 +120,13 @@ class CapacityRequested:
     now: float
 
 
-Observation = GatesChecked | WeightsSet | SetFailed | Ticked | CapacityRequested
+@dataclass(frozen=True)
+class FallbackCounted:
+    legacy_healthy: int | None  # None: the driver cannot count (no health port): roll back as before
+    now: float
+
+
+Observation = GatesChecked | WeightsSet | SetFailed | Ticked | CapacityRequested | FallbackCounted
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,7 @@ class State:
     gate_wait_until: float = 0.0
     rollback_attempts: int = 0
     reason: str = ""
+    moves: int = 0  # forward moves made by this run
 
 
 def _next_target(state: State) -> int | None:
@@ -133,12 +157,19 @@ def _finish(state: State, phase: Phase, reason: str) -> tuple[State, Command]:
 
 
 def _rollback(state: State, reason: str) -> tuple[State, Command]:
-    s = replace(state, phase=Phase.ROLLING_BACK, reason=reason, target=None, rollback_attempts=1)
-    return s, SetWeights(Weights.all_legacy())
+    """Go back to legacy: first count its healthy targets (never route traffic into an empty fleet)."""
+    s = replace(state, phase=Phase.ROLLING_BACK, reason=reason, target=None, rollback_attempts=0)
+    if state.live.is_all_legacy:
+        return _finish(replace(s, phase=Phase.ROLLING_BACK), Phase.ROLLED_BACK, reason)
+    return s, CountFallback()
 
 
 def _advance(state: State, now: float) -> tuple[State, Command]:
     """Bake is over (or nothing to bake): decide the next move."""
+    if state.mode is Mode.HOLD:
+        return _finish(state, Phase.COMPLETED, f"held at {state.live} with the gates green; nothing advanced")
+    if state.mode is Mode.NEXT and state.moves >= 1:
+        return _finish(state, Phase.COMPLETED, f"promoted one step to {state.live}, gates green")
     target = _next_target(state)
     if target is None:
         return _finish(state, Phase.COMPLETED, f"all traffic on ECS ({state.live}), gates green")
@@ -172,6 +203,17 @@ def step(state: State, obs: Observation) -> tuple[State, Command]:
         return state, Finish(state.phase, state.live, state.reason)
 
     if state.phase is Phase.ROLLING_BACK:
+        if isinstance(obs, FallbackCounted):
+            if obs.legacy_healthy is not None and obs.legacy_healthy < 1:
+                return _finish(
+                    state,
+                    Phase.HELD_NO_FALLBACK,
+                    f"{state.reason}; but the legacy target group has no healthy targets: traffic HELD at "
+                    f"{state.live} (rolling back would send it into an empty fleet); act now",
+                )
+            return replace(state, rollback_attempts=state.rollback_attempts + 1), SetWeights(
+                Weights.all_legacy()
+            )
         if isinstance(obs, WeightsSet):
             s = replace(state, live=Weights.all_legacy())
             return _finish(s, Phase.ROLLED_BACK, state.reason)
@@ -183,12 +225,9 @@ def step(state: State, obs: Observation) -> tuple[State, Command]:
                     f"{state.reason}; and setting 100 % legacy failed {state.rollback_attempts} times: "
                     f"{obs.error}",
                 )
-            return replace(state, rollback_attempts=state.rollback_attempts + 1), Wait(
-                min(2.0, state.plan.check_interval_seconds)
-            )
-        if isinstance(obs, Ticked):
-            return state, SetWeights(Weights.all_legacy())
-        return state, SetWeights(Weights.all_legacy())
+            return state, Wait(min(2.0, state.plan.check_interval_seconds))
+        # after the pause between attempts, count again: the legacy fleet may have emptied meanwhile
+        return state, CountFallback()
 
     if isinstance(obs, GatesChecked):
         if obs.live is not None and obs.live != state.live:
@@ -236,6 +275,7 @@ def step(state: State, obs: Observation) -> tuple[State, Command]:
                 live=Weights.to_ecs(state.target),
                 target=None,
                 bake_until=obs.now + state.plan.bake_seconds,
+                moves=state.moves + 1,
             )
             return _bake_tick(s, obs.now)
         if isinstance(obs, SetFailed):

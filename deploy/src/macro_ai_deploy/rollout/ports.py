@@ -41,3 +41,9 @@ class WeightStore(Protocol):
     def read(self) -> Weights | None: ...
 
     def write(self, weights: Weights) -> None: ...
+
+
+class FleetHealth(Protocol):
+    """How many healthy targets the legacy fleet has right now (asked before every rollback)."""
+
+    def legacy_healthy(self) -> int: ...
