@@ -8,7 +8,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from macro_ai_infra.constructs import log_retention
-from macro_ai_infra.profiles import Profile
+from macro_ai_infra.profile import Profile, StackDatabase
 
 # Interface endpoints a private Fargate task needs to start without a NAT round trip to AWS APIs.
 INTERFACE_ENDPOINTS = {
@@ -46,6 +46,11 @@ class Network(Construct):
             subnets = [
                 ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
             ]
+            if isinstance(profile.database, StackDatabase):
+                # An in-stack database sits in isolated subnets: no route to the internet, no NAT needed.
+                subnets.append(
+                    ec2.SubnetConfiguration(name="database", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+                )
             if self.private_tasks:
                 subnets.append(
                     ec2.SubnetConfiguration(
@@ -81,11 +86,13 @@ class Network(Construct):
             if self.private_tasks
             else self.public_subnets
         )
+        self.database_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         self.assign_public_ip = not self.private_tasks
 
-        if self.private_tasks:
-            # S3 gateway endpoint is free and carries the ECR image layers.
+        if existing is None:
+            # The S3 gateway endpoint is free and carries the ECR image layers (public or private tasks).
             self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        if self.private_tasks:
             if profile.vpc_endpoints:
                 self.endpoint_security_group = ec2.SecurityGroup(
                     self,
