@@ -6,8 +6,8 @@ import pytest
 from aws_cdk.assertions import Match
 from infra_testkit import ENV_STACKS, SHARED_STACK, VARIANT_STACK, Synth
 from macro_ai_contract.service import ServiceContract
-from macro_ai_infra.constructs.load_balancer import HEALTH_INTERVAL_SECONDS, HEALTHY_THRESHOLD
-from macro_ai_infra.profiles import PROFILES
+from macro_ai_infra.timing import drain_timing
+from macro_ai_infra.profiles import registered
 
 HOSTS = {
     "MacroAiHobbyStack": "api-dev.macro-ai.example.com",
@@ -45,7 +45,7 @@ def test_certificate_and_alias_record(synth: Synth, stack: str) -> None:
     cert = synth.one(stack, "AWS::CertificateManager::Certificate")
     assert cert["DomainName"] == HOSTS[stack]
     assert cert["ValidationMethod"] == "DNS"
-    assert cert["DomainValidationOptions"][0]["HostedZoneId"] == PROFILES["hobby"].hosted_zone_id
+    assert cert["DomainValidationOptions"][0]["HostedZoneId"] == registered()["hobby"].hosted_zone_id
     record = synth.one(stack, "AWS::Route53::RecordSet")
     assert record["Name"] == f"{HOSTS[stack]}."
     assert record["Type"] == "A"
@@ -68,13 +68,15 @@ def test_ecs_target_group_health_check(synth: Synth, stack: str, contract: Servi
     assert tg["TargetType"] == "ip"
     assert tg["Port"] == contract.port
     assert tg["HealthCheckPath"] == contract.load_balancer_check_path
-    assert tg["HealthCheckIntervalSeconds"] == HEALTH_INTERVAL_SECONDS
-    assert tg["HealthyThresholdCount"] == HEALTHY_THRESHOLD
+    assert tg["HealthCheckIntervalSeconds"] == contract.health_check_interval_seconds
+    assert tg["HealthCheckTimeoutSeconds"] == contract.health_check_timeout_seconds
+    assert tg["HealthyThresholdCount"] == contract.healthy_threshold
+    assert tg["UnhealthyThresholdCount"] == contract.unhealthy_threshold
     assert tg["Matcher"] == {"HttpCode": "200"}
     attributes = {a["Key"]: a["Value"] for a in tg["TargetGroupAttributes"]}
     delay = int(attributes["deregistration_delay.timeout_seconds"])
-    # The ALB stops sending before SIGTERM, and in-flight requests get the app's drain on top.
-    assert contract.drain_seconds <= delay <= 60
+    # A stream that started just before the balancer saw the task leave still finishes before SIGTERM.
+    assert delay == contract.max_stream_seconds + contract.detection_seconds == drain_timing(contract).deregistration_delay_seconds
 
 
 @pytest.mark.parametrize("stack", ENV_STACKS)

@@ -13,26 +13,27 @@ from macro_ai_contract.service import ServiceContract, contract_path, parse_cont
 from macro_ai_infra.app import default_expiry, parse_pr
 from macro_ai_infra.constructs.configuration import OPERATOR_PARAMETERS, plain_environment
 from macro_ai_infra.constructs.preview import rule_priority
-from macro_ai_infra.profiles import FARGATE_SIZES, PROFILES, Profile
+from macro_ai_infra.profile import FARGATE_SIZES, Profile
+from macro_ai_infra.profiles import registered
 
 
-@pytest.mark.parametrize("key", sorted(PROFILES))
+@pytest.mark.parametrize("key", sorted(registered()))
 def test_profile_is_valid_and_sized_for_fargate(key: str) -> None:
-    profile = PROFILES[key]
+    profile = registered()[key]
     assert profile.validate() is profile
     assert profile.memory_mib in FARGATE_SIZES[profile.cpu]
     assert profile.min_capacity <= profile.max_capacity
 
 
 def test_profiles_differ_where_they_should() -> None:
-    assert PROFILES["preview"].spot
-    assert not PROFILES["production"].spot
-    assert PROFILES["production"].nat_gateways >= 2
-    assert PROFILES["preview"].nat_gateways == 0
-    assert PROFILES["production"].log_retention_days > PROFILES["preview"].log_retention_days
-    assert not PROFILES["preview"].legacy_fleet
-    assert PROFILES["staging"].database is not None
-    assert [p.stack_name for p in PROFILES.values()] == [
+    assert registered()["preview"].spot
+    assert not registered()["production"].spot
+    assert registered()["production"].nat_gateways >= 2
+    assert registered()["preview"].nat_gateways == 0
+    assert registered()["production"].log_retention_days > registered()["preview"].log_retention_days
+    assert not registered()["preview"].legacy_fleet
+    assert registered()["staging"].database is not None
+    assert [p.stack_name for p in registered().values()] == [
         "MacroAiHobbyStack",
         "MacroAiStagingStack",
         "MacroAiProductionStack",
@@ -50,7 +51,7 @@ def test_profiles_differ_where_they_should() -> None:
 )
 def test_invalid_profile_is_rejected(change: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        replace(PROFILES["hobby"], **change).validate()  # type: ignore[arg-type]
+        replace(registered()["hobby"], **change).validate()  # type: ignore[arg-type]
 
 
 def test_contract_is_read_from_the_repository_file(contract: ServiceContract) -> None:
@@ -70,9 +71,9 @@ def test_contract_rejects_drain_longer_than_stop_timeout() -> None:
         parse_contract(data)
 
 
-@pytest.mark.parametrize("key", sorted(PROFILES))
+@pytest.mark.parametrize("key", sorted(registered()))
 def test_plain_environment_covers_the_contract(key: str, contract: ServiceContract) -> None:
-    env = plain_environment(PROFILES[key], contract, app_env="x", region="r", cors_allowed_origins=())
+    env = plain_environment(registered()[key], contract, app_env="x", region="r", cors_allowed_origins=())
     assert set(env) | set(OPERATOR_PARAMETERS) == set(contract.environment)
     assert not set(env) & set(contract.secrets)
     assert env["SERVER_PORT"] == str(contract.port)
@@ -82,7 +83,7 @@ def test_plain_environment_covers_the_contract(key: str, contract: ServiceContra
 def test_a_new_contract_name_fails_the_synth(contract: ServiceContract) -> None:
     grown = replace(contract, environment=(*contract.environment, "NEW_SETTING"))
     with pytest.raises(ValueError, match="NEW_SETTING"):
-        plain_environment(PROFILES["hobby"], grown, app_env="x", region="r", cors_allowed_origins=())
+        plain_environment(registered()["hobby"], grown, app_env="x", region="r", cors_allowed_origins=())
 
 
 @given(st.integers(min_value=1, max_value=50000))
@@ -110,14 +111,14 @@ def test_default_expiry_is_ttl_from_the_hour() -> None:
 
 def test_profile_type_is_frozen() -> None:
     with pytest.raises(AttributeError):
-        PROFILES["hobby"].cpu = 4096  # type: ignore[misc]
+        registered()["hobby"].cpu = 4096  # type: ignore[misc]
     assert Profile.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
 
 def test_context_overrides_domain_and_zone(contract: ServiceContract) -> None:
     from macro_ai_infra.profiles import with_overrides
 
-    hobby = PROFILES["hobby"]
+    hobby = registered()["hobby"]
     assert with_overrides(hobby, {}) is hobby
     moved = with_overrides(hobby, {"domain_name": "example.org", "hosted_zone_id": "Z123"})
     assert (moved.domain_name, moved.hosted_zone_id, moved.api_host()) == (

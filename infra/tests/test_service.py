@@ -8,14 +8,14 @@ import pytest
 from aws_cdk.assertions import Match
 from infra_testkit import ENV_STACKS, PREVIEW_STACK, Synth
 from macro_ai_contract.service import ServiceContract
-from macro_ai_infra.profiles import PROFILES
+from macro_ai_infra.profiles import registered
 
 SERVICE_STACKS = (*ENV_STACKS, PREVIEW_STACK)
 PROFILE_OF = {
-    "MacroAiHobbyStack": PROFILES["hobby"],
-    "MacroAiStagingStack": PROFILES["staging"],
-    "MacroAiProductionStack": PROFILES["production"],
-    PREVIEW_STACK: PROFILES["preview"],
+    "MacroAiHobbyStack": registered()["hobby"],
+    "MacroAiStagingStack": registered()["staging"],
+    "MacroAiProductionStack": registered()["production"],
+    PREVIEW_STACK: registered()["preview"],
 }
 
 
@@ -129,7 +129,7 @@ def test_request_count_scaling_is_wired_to_the_ecs_target_group(synth: Synth) ->
                     "PredefinedMetricType": "ALBRequestCountPerTarget",
                     "ResourceLabel": Match.any_value(),
                 },
-                "TargetValue": PROFILES["production"].requests_per_target,
+                "TargetValue": registered()["production"].requests_per_target,
             }
         },
     )

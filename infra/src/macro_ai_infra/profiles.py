@@ -31,7 +31,8 @@ _DOMAIN = "macro-ai.example.com"
 _ZONE = "Z0000000000000000000A"  # set the real hosted zone id here (or -c hosted_zone_id=...)
 # Placeholders of the platform that serves users today: TO FILL before the first production deploy
 # (docs/infra.md, "Adopt mode", says where an operator reads each one).
-_TO_FILL = "0000000000000000"
+_TO_FILL = "0000000000000000"  # 16 hex: load balancer, listener and target group ids
+_TO_FILL_EC2 = "0" * 17  # 17 hex: VPC, subnet and security group ids
 
 BASE = Profile(
     key="base",
@@ -126,10 +127,10 @@ PRODUCTION = replace(
     cors_allowed_origins=("https://{domain}", "https://www.{domain}"),
     platform=AdoptedPlatform(
         vpc=ExistingVpc(
-            vpc_id=f"vpc-{_TO_FILL}",
+            vpc_id=f"vpc-{_TO_FILL_EC2}",
             vpc_cidr="172.31.0.0/16",
             availability_zones=("us-east-1a", "us-east-1b"),
-            public_subnet_ids=(f"subnet-{_TO_FILL}a", f"subnet-{_TO_FILL}b"),
+            public_subnet_ids=(f"subnet-{_TO_FILL_EC2[:-1]}a", f"subnet-{_TO_FILL_EC2[:-1]}b"),
         ),
         https_listener_arn=(
             "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/macro-ai-api/"
@@ -138,7 +139,7 @@ PRODUCTION = replace(
         legacy_target_group_arn=(
             f"arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/macro-ai-api/{_TO_FILL}"
         ),
-        load_balancer_security_group_id=f"sg-{_TO_FILL}",
+        load_balancer_security_group_id=f"sg-{_TO_FILL_EC2}",
         existing_parameters=(
             ("API_KEY", "/macro-ai/production/API_KEY"),
             ("COOKIE_ENCRYPTION_KEY", "/macro-ai/production/COOKIE_ENCRYPTION_KEY"),
