@@ -183,6 +183,10 @@ def register_profile(profile: Profile) -> Profile:
     return profile
 
 
+def unregister_profile(key: str) -> None:
+    _PROFILES.pop(key, None)
+
+
 def profile_for(name: str) -> Profile:
     try:
         return _PROFILES[name]

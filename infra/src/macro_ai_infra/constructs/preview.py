@@ -46,7 +46,7 @@ SHARED_EXPORT_KEYS = (
 )
 # Listener rule priorities 1..50000: previews take their PR number, long-lived hosts on the shared listener
 # take priorities above MAX_RULE_PRIORITY.
-MAX_RULE_PRIORITY = 49999
+MAX_RULE_PRIORITY = 49000
 
 
 def export_name(key: str) -> str:
