@@ -1,4 +1,4 @@
-"""The service contract's timing rules: streams finish while a task drains, and the stop timeout leaves room."""
+"""The service contract's timing rules: streams finish while a task drains; the stop timeout leaves room."""
 
 from __future__ import annotations
 

@@ -32,7 +32,12 @@ def staging2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv(TABLE_ENV, str(path))
     # The profile: only what differs (here: hobby's shape, its own host and rule on the shared listener).
     register_profile(
-        replace(HOBBY, key="staging2", api_host_prefix="api-staging2", platform=SharedPlatform(rule_priority=49999))
+        replace(
+            HOBBY,
+            key="staging2",
+            api_host_prefix="api-staging2",
+            platform=SharedPlatform(rule_priority=49999),
+        )
     )
     yield tmp_path
     unregister_profile("staging2")
@@ -44,8 +49,11 @@ def test_a_table_entry_and_a_profile_give_a_stack_with_its_own_configuration(sta
     template = json.loads((outdir / f"{STACK}.template.json").read_text())
     resources = template["Resources"]
     names = {r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"}
-    assert names and all(n.startswith("/macro-ai/staging2/") for n in names)
-    secrets = {r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SecretsManager::Secret"}
+    assert names
+    assert all(n.startswith("/macro-ai/staging2/") for n in names)
+    secrets = {
+        r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SecretsManager::Secret"
+    }
     assert secrets == {"macro-ai/staging2/app"}
     (task,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ECS::TaskDefinition"]
     env = {e["Name"]: e["Value"] for e in task["ContainerDefinitions"][0]["Environment"]}

@@ -16,7 +16,9 @@ def _api_target_group(synth: Synth, stack: str) -> dict:  # type: ignore[type-ar
 
 
 @pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
-def test_a_draining_task_finishes_its_longest_stream(synth: Synth, stack: str, contract: ServiceContract) -> None:
+def test_a_draining_task_finishes_its_longest_stream(
+    synth: Synth, stack: str, contract: ServiceContract
+) -> None:
     tg = _api_target_group(synth, stack)
     attributes = {a["Key"]: a["Value"] for a in tg["TargetGroupAttributes"]}
     delay = int(attributes["deregistration_delay.timeout_seconds"])
@@ -32,13 +34,18 @@ def test_a_draining_task_finishes_its_longest_stream(synth: Synth, stack: str, c
 
 
 @pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
-def test_a_new_task_serves_after_two_five_second_checks(synth: Synth, stack: str, contract: ServiceContract) -> None:
+def test_a_new_task_serves_after_two_five_second_checks(
+    synth: Synth, stack: str, contract: ServiceContract
+) -> None:
     tg = _api_target_group(synth, stack)
     assert (tg["HealthCheckIntervalSeconds"], tg["HealthyThresholdCount"]) == (
         contract.health_check_interval_seconds,
         contract.healthy_threshold,
     )
-    assert drain_timing(contract).healthy_after_seconds == tg["HealthCheckIntervalSeconds"] * tg["HealthyThresholdCount"]
+    assert (
+        drain_timing(contract).healthy_after_seconds
+        == tg["HealthCheckIntervalSeconds"] * tg["HealthyThresholdCount"]
+    )
 
 
 def test_a_stream_limit_that_would_make_steps_slow_is_refused(contract: ServiceContract) -> None:

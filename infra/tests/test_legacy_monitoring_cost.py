@@ -110,7 +110,8 @@ def test_deploys_roll_back_on_alarms(synth: Synth, stack: str) -> None:
     config = service["DeploymentConfiguration"]
     assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     alarms = config["Alarms"]
-    assert alarms["Enable"] is True and alarms["Rollback"] is True
+    assert alarms["Enable"] is True
+    assert alarms["Rollback"] is True
     names = synth.raw[stack]["Outputs"]["RolloutAlarmNames"]["Value"].split(",")
     prefix = names[0].removesuffix(f"-{ROLLOUT_GATES[0]}")
     assert sorted(alarms["AlarmNames"]) == sorted(f"{prefix}-{gate}" for gate in DEPLOYMENT_GATES)

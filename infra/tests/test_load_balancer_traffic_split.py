@@ -1,6 +1,6 @@
-"""Load balancer, Route 53, and the weighted traffic split between the legacy fleet and ECS, per platform mode:
-self-contained (staging: own ALB, weights on the default action), adopted (production: a rule on the running
-listener) and shared (hobby: a host rule on the preview ALB)."""
+"""Load balancer, Route 53, and the weighted traffic split between the legacy fleet and ECS, per platform
+mode: self-contained (staging: own ALB, weights on the default action), adopted (production: a rule on the
+running listener) and shared (hobby: a host rule on the preview ALB)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from infra_testkit import (
     Synth,
 )
 from macro_ai_contract.service import ServiceContract
-from macro_ai_infra.timing import drain_timing
 from macro_ai_infra.profiles import registered
+from macro_ai_infra.timing import drain_timing
 
 HOSTS = {
     "MacroAiHobbyStack": "api-dev.macro-ai.example.com",
@@ -95,22 +95,38 @@ def test_ecs_target_group_health_check(synth: Synth, stack: str, contract: Servi
     attributes = {a["Key"]: a["Value"] for a in tg["TargetGroupAttributes"]}
     delay = int(attributes["deregistration_delay.timeout_seconds"])
     # A stream that started just before the balancer saw the task leave still finishes before SIGTERM.
-    assert delay == contract.max_stream_seconds + contract.detection_seconds == drain_timing(contract).deregistration_delay_seconds
+    assert (
+        delay
+        == contract.max_stream_seconds + contract.detection_seconds
+        == drain_timing(contract).deregistration_delay_seconds
+    )
 
 
 def _weights(action: dict) -> dict[str, object]:  # type: ignore[type-arg]
     assert action["Type"] == "forward"
-    return {
-        json.dumps(g["TargetGroupArn"]): g["Weight"] for g in action["ForwardConfig"]["TargetGroups"]
-    }
+    return {json.dumps(g["TargetGroupArn"]): g["Weight"] for g in action["ForwardConfig"]["TargetGroups"]}
 
 
 def test_self_contained_default_action_is_the_weighted_forward(synth: Synth) -> None:
     (action,) = listeners(synth, SELF_CONTAINED_STACK)[443]["DefaultActions"]
     weights = _weights(action)
     assert weights == {
-        json.dumps({"Ref": next(k for k in synth.raw[SELF_CONTAINED_STACK]["Resources"] if k.startswith("LegacyFleetTargetGroup"))}): {"Ref": "LegacyWeight"},
-        json.dumps({"Ref": next(k for k in synth.raw[SELF_CONTAINED_STACK]["Resources"] if k.startswith("ApiTargetGroup"))}): {"Ref": "EcsWeight"},
+        json.dumps(
+            {
+                "Ref": next(
+                    k
+                    for k in synth.raw[SELF_CONTAINED_STACK]["Resources"]
+                    if k.startswith("LegacyFleetTargetGroup")
+                )
+            }
+        ): {"Ref": "LegacyWeight"},
+        json.dumps(
+            {
+                "Ref": next(
+                    k for k in synth.raw[SELF_CONTAINED_STACK]["Resources"] if k.startswith("ApiTargetGroup")
+                )
+            }
+        ): {"Ref": "EcsWeight"},
     }
     sticky = action["ForwardConfig"]["TargetGroupStickinessConfig"]
     assert sticky == {"Enabled": True, "DurationSeconds": registered()["staging"].sticky_seconds}
@@ -144,10 +160,16 @@ def test_adopt_mode_builds_only_the_ecs_side(synth: Synth) -> None:
     (action,) = rule["Actions"]
     assert _weights(action) == {
         json.dumps(adopted.legacy_target_group_arn): {"Ref": "LegacyWeight"},
-        json.dumps({"Ref": next(k for k in resources if k.startswith("ApiTargetGroup"))}): {"Ref": "EcsWeight"},
+        json.dumps({"Ref": next(k for k in resources if k.startswith("ApiTargetGroup"))}): {
+            "Ref": "EcsWeight"
+        },
     }
     outputs = synth.raw[ADOPTED_STACK]["Outputs"]
-    assert outputs["ListenerRuleArn"]["Value"] == {"Ref": next(k for k, r in resources.items() if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule")}
+    assert outputs["ListenerRuleArn"]["Value"] == {
+        "Ref": next(
+            k for k, r in resources.items() if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
+        )
+    }
     assert outputs["ListenerArn"]["Value"] == adopted.https_listener_arn
     assert outputs["LegacyTargetGroupArn"]["Value"] == adopted.legacy_target_group_arn
     # The task admits the running load balancer's security group, nothing else.
@@ -162,7 +184,9 @@ def test_adopt_mode_reads_the_running_fleets_secrets(synth: Synth, contract: Ser
     value_from = {s["Name"]: json.dumps(s["ValueFrom"]) for s in c["Secrets"]}
     for name, parameter in adopted.existing_parameters:
         assert f":parameter{parameter}" in value_from[name], name
-    assert {"API_KEY", "COOKIE_ENCRYPTION_KEY", "RELATIONAL_DATABASE_URL"} <= dict(adopted.existing_parameters).keys()
+    assert {"API_KEY", "COOKIE_ENCRYPTION_KEY", "RELATIONAL_DATABASE_URL"} <= dict(
+        adopted.existing_parameters
+    ).keys()
     # No new cookie key: users stay signed in across the cutover.
     secret = synth.one(ADOPTED_STACK, "AWS::SecretsManager::Secret")
     assert "GenerateSecretString" not in secret
@@ -203,7 +227,9 @@ def test_ec2_cleanup_removes_legacy_fleet_only(synth: Synth, variant: Synth) -> 
     assert ecs_tgs <= set(after)
     # The new service is untouched: same logical ids, same properties.
     for name, resource in before.items():
-        if name.startswith(("ApiTask", "ApiTargetGroup", "ApiService", "Cluster", "Registry", "Configuration")):
+        if name.startswith(
+            ("ApiTask", "ApiTargetGroup", "ApiService", "Cluster", "Registry", "Configuration")
+        ):
             assert after[name]["Properties"] == resource["Properties"], name
     (action,) = next(
         v["Properties"]["DefaultActions"]

@@ -14,8 +14,8 @@ from infra_testkit import (
     SHARED_STACK,
     Synth,
 )
-from macro_ai_contract.service import ServiceContract
 from macro_ai_contract.outputs import DEPLOYED_IMAGE_TAG_PREFIX
+from macro_ai_contract.service import ServiceContract
 from macro_ai_infra.constructs.configuration import GENERATED_SECRET_KEY, OPERATOR_PARAMETERS
 from macro_ai_infra.profiles import registered
 
@@ -75,7 +75,8 @@ def test_ecr_repository(synth: Synth, stack: str) -> None:
     # (ECR applies one rule per image, highest priority first) can expire it.
     protect = rules[0]["selection"]
     assert (protect["tagStatus"], protect["tagPrefixList"]) == ("tagged", [DEPLOYED_IMAGE_TAG_PREFIX])
-    assert protect["countType"] == "imageCountMoreThan" and protect["countNumber"] >= 100_000
+    assert protect["countType"] == "imageCountMoreThan"
+    assert protect["countNumber"] >= 100_000
     assert rules[1]["selection"]["tagStatus"] == "untagged"
     assert rules[1]["selection"]["countType"] == "sinceImagePushed"
     assert rules[-1]["selection"]["tagStatus"] == "any"

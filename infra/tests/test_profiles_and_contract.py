@@ -9,13 +9,12 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from macro_ai_contract import load_environments
 from macro_ai_contract.service import ServiceContract, contract_path, parse_contract
 from macro_ai_infra.app import default_expiry, parse_pr
 from macro_ai_infra.constructs.configuration import OPERATOR_PARAMETERS, plain_environment
-from macro_ai_contract import load_environments
 from macro_ai_infra.constructs.preview import MAX_RULE_PRIORITY, rule_priority
-from macro_ai_infra.profile import FARGATE_SIZES, Profile
-from macro_ai_infra.profile import ExternalDatabase, SharedPlatform, StackDatabase
+from macro_ai_infra.profile import FARGATE_SIZES, ExternalDatabase, Profile, SharedPlatform, StackDatabase
 from macro_ai_infra.profiles import deployed_profiles, preview_profile, profile_for, registered
 
 
@@ -29,13 +28,17 @@ def test_profile_is_valid_and_sized_for_fargate(key: str) -> None:
 
 def test_profiles_differ_where_they_should() -> None:
     p = registered()
-    assert p["preview"].spot and p["staging"].spot and p["hobby"].spot
+    assert p["preview"].spot
+    assert p["staging"].spot
+    assert p["hobby"].spot
     assert not p["production"].spot
     assert all(profile.nat_gateways == 0 for profile in p.values())
     assert p["production"].adopted is not None
     assert isinstance(p["hobby"].platform, SharedPlatform)
-    assert p["staging"].platform is None and p["staging"].legacy_fleet
-    assert p["production"].predictive is not None and p["production"].predictive.forecast_only
+    assert p["staging"].platform is None
+    assert p["staging"].legacy_fleet
+    assert p["production"].predictive is not None
+    assert p["production"].predictive.forecast_only
     assert p["production"].log_retention_days > p["preview"].log_retention_days
     assert isinstance(p["staging"].database, StackDatabase)
     assert [profile.stack_name for profile in deployed_profiles()] == [
@@ -76,7 +79,7 @@ def test_invalid_profile_is_rejected(change: dict[str, object], message: str) ->
 def test_adopted_identifiers_give_the_metric_dimensions() -> None:
     adopted = registered()["production"].adopted
     assert adopted is not None
-    lb_id, listener_id = adopted.https_listener_arn.rsplit("/", 2)[-2:]
+    lb_id, _listener_id = adopted.https_listener_arn.rsplit("/", 2)[-2:]
     assert adopted.load_balancer_full_name == f"app/macro-ai-api/{lb_id}"
     assert adopted.legacy_target_group_full_name.startswith("targetgroup/macro-ai-api/")
 
@@ -129,7 +132,9 @@ def test_bad_pr_context_is_rejected(bad: str) -> None:
 def test_rule_priority_range() -> None:
     with pytest.raises(ValueError, match="priority"):
         rule_priority(MAX_RULE_PRIORITY + 1)
-    hosted = [p.platform.rule_priority for p in registered().values() if isinstance(p.platform, SharedPlatform)]
+    hosted = [
+        p.platform.rule_priority for p in registered().values() if isinstance(p.platform, SharedPlatform)
+    ]
     assert all(MAX_RULE_PRIORITY < priority <= 50000 for priority in hosted), "never a preview's priority"
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from infra_testkit import ADOPTED_STACK, ALL_STACKS, ENV_STACKS, OWN_ALB_STACKS, PREVIEW_STACK, Synth
+from macro_ai_contract.service import ServiceContract
 from macro_ai_infra.profile import ExternalDatabase, Profile, SecurityGroupDatabase
 from macro_ai_infra.profiles import registered
-from macro_ai_contract.service import ServiceContract
 
 TASK_STACKS = {
     "MacroAiHobbyStack": "hobby",
@@ -157,7 +157,11 @@ def _database_rule(profile: Profile, rules: list[dict[str, Any]], stack: str, sy
     if isinstance(db, SecurityGroupDatabase):
         return {json.dumps({"DestinationSecurityGroupId": db.security_group_id, "port": db.port})}
     resources = synth.raw[stack]["Resources"]
-    sg = next(k for k, v in resources.items() if k.startswith("DatabaseSecurityGroup") and v["Type"] == "AWS::EC2::SecurityGroup")
+    sg = next(
+        k
+        for k, v in resources.items()
+        if k.startswith("DatabaseSecurityGroup") and v["Type"] == "AWS::EC2::SecurityGroup"
+    )
     return {json.dumps({"DestinationSecurityGroupId": {"Fn::GetAtt": [sg, "GroupId"]}, "port": db.port})}
 
 
@@ -172,14 +176,17 @@ def test_tasks_reach_their_declared_database_and_nothing_broader(synth: Synth, s
     rules = _egress(synth, stack, "ApiSecurity")
     https = [r for r in rules if r["FromPort"] == 443]
     assert https == [r for r in rules if r.get("CidrIp") == "0.0.0.0/0" and r["FromPort"] == 443]
-    assert len(https) == 1 and https[0]["ToPort"] == 443
+    assert len(https) == 1
+    assert https[0]["ToPort"] == 443
     database = [r for r in rules if r["FromPort"] != 443]
     assert all(r["IpProtocol"] == "tcp" and r["FromPort"] == r["ToPort"] for r in database)
     assert {_as_peer(r) for r in database} == _database_rule(profile, rules, stack, synth)
 
 
 def test_the_database_check_catches_a_broader_rule(synth: Synth) -> None:
-    profile = replace(registered()["staging"], database=ExternalDatabase(host="db.example", cidrs=("203.0.113.0/24",)))
+    profile = replace(
+        registered()["staging"], database=ExternalDatabase(host="db.example", cidrs=("203.0.113.0/24",))
+    )
     rules = _egress(synth, "MacroAiStagingStack", "ApiSecurity")
     database = [r for r in rules if r["FromPort"] != 443]
     assert {_as_peer(r) for r in database} != _database_rule(profile, rules, "MacroAiStagingStack", synth)

@@ -100,7 +100,9 @@ def test_autoscaling(synth: Synth, stack: str) -> None:
     profile = PROFILE_OF[stack]
     target = synth.one(stack, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert (target["MinCapacity"], target["MaxCapacity"]) == (profile.min_capacity, profile.max_capacity)
-    policies = [p["Properties"] for p in synth.resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()]
+    policies = [
+        p["Properties"] for p in synth.resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    ]
     metrics = {
         p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
         for p in policies

@@ -37,7 +37,11 @@ def conditional_outputs() -> set[str]:
     return set(re.findall(r"^\| `(\w+)` \| only ", _section("Stack outputs"), flags=re.M))
 
 
-KEYS = {"MacroAiHobbyStack": "hobby", "MacroAiStagingStack": "staging", "MacroAiProductionStack": "production"}
+KEYS = {
+    "MacroAiHobbyStack": "hobby",
+    "MacroAiStagingStack": "staging",
+    "MacroAiProductionStack": "production",
+}
 
 
 def documented_stack_names() -> list[str]:

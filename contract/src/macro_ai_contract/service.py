@@ -91,7 +91,9 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
     if contract.drain_seconds >= contract.stop_timeout_seconds:
         problems.append("drainSeconds must be shorter than stopTimeoutSeconds")
     if contract.drain_seconds < contract.max_stream_seconds:
-        problems.append("drainSeconds must be at least streams.maxSeconds (a draining task finishes its streams)")
+        problems.append(
+            "drainSeconds must be at least streams.maxSeconds (a draining task finishes its streams)"
+        )
     needed = contract.detection_seconds + contract.drain_seconds + contract.shutdown_margin_seconds
     if contract.stop_timeout_seconds < needed:
         problems.append(

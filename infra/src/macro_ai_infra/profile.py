@@ -1,7 +1,7 @@
 """The shape of a profile: what may differ between environments (sizes, scaling, network, platform, database).
 
-Data only, no CDK. The environment's facts (stack name, configuration namespace, APP_ENV, log retention) are not
-repeated here: they come from the table of environments (``macro_ai_contract.load_environments``).
+Data only, no CDK. The environment's facts (stack name, configuration namespace, APP_ENV, log retention) are
+not repeated here: they come from the table of environments (``macro_ai_contract.load_environments``).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class StackDatabase:
 
 @dataclass(frozen=True)
 class SecurityGroupDatabase:
-    """A database in the same VPC, reached through its existing security group (ingress added by the stack)."""
+    """A database in the same VPC, reached through its existing security group (the stack adds ingress)."""
 
     security_group_id: str
     port: int = POSTGRES_PORT
@@ -241,7 +241,9 @@ class Profile:
     retain_data: bool = True  # RETAIN ECR/secrets/log groups/DB on stack deletion
     image_tag_default: str = "latest-release"  # only a placeholder default; CI always passes ImageTag
     preview_ttl_hours: int = 0
-    serves_previews: bool = False  # the previews' shared profile: configuration from the table's preview entry
+    serves_previews: bool = (
+        False  # the previews' shared profile: configuration from the table's preview entry
+    )
     stack_id: str = ""  # "" = the environment table's stack name; tests synthesize variants beside it
 
     @property

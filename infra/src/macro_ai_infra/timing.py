@@ -2,8 +2,8 @@
 
 One rolling step of a deploy (docs/infra.md, "Rolling step"):
 - new revision serving: task start and image pull, then ``healthy_threshold x interval`` of passing checks;
-- old tasks gone: ECS deregisters an old task, the load balancer lets its open requests and streams run for the
-  deregistration delay, then ECS sends SIGTERM and waits up to the stop timeout.
+- old tasks gone: ECS deregisters an old task, the load balancer lets its open requests and streams run for
+  the deregistration delay, then ECS sends SIGTERM and waits up to the stop timeout.
 """
 
 from __future__ import annotations

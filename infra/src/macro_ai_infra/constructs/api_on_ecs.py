@@ -45,7 +45,9 @@ class ApiOnEcs(Construct):
             health_check_path=contract.load_balancer_check_path,
             timing=self.timing,
         )
-        self.task = ApiTaskDefinition(self, "Task", profile=profile, contract=contract, name=name, inputs=inputs)
+        self.task = ApiTaskDefinition(
+            self, "Task", profile=profile, contract=contract, name=name, inputs=inputs
+        )
         self.security = TaskSecurityGroup(
             self,
             "Security",
@@ -56,7 +58,9 @@ class ApiOnEcs(Construct):
             database=profile.database,
             stack_database_group=stack_database_group,
         )
-        ecs_metrics = TargetGroupMetrics(platform.load_balancer_full_name, self.target_group.target_group_full_name)
+        ecs_metrics = TargetGroupMetrics(
+            platform.load_balancer_full_name, self.target_group.target_group_full_name
+        )
         legacy_metrics = (
             TargetGroupMetrics(platform.load_balancer_full_name, legacy_target_group_full_name, "legacy")
             if legacy_target_group_full_name is not None

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from collections.abc import Mapping
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
@@ -175,7 +174,8 @@ class Configuration(Construct):
                 "service contract. Values are set by operators, never by the template."
             ),
             removal_policy=RemovalPolicy.RETAIN if profile.retain_data else RemovalPolicy.DESTROY,
-            **_secret_shape(self.app_secret_keys),
+            generate_secret_string=_generated_cookie_key(self.app_secret_keys),
+            secret_object_value=_empty_shape(self.app_secret_keys),
         )
         acknowledge(
             self.app_secret,
@@ -188,22 +188,27 @@ class Configuration(Construct):
         )
 
 
-def _secret_shape(keys: tuple[str, ...]) -> dict[str, object]:
-    """Empty values for operators to fill; the cookie key generated when the stack owns it (64 hex)."""
-    template = {name: "" for name in keys if name != GENERATED_SECRET_KEY}
+def _generated_cookie_key(keys: tuple[str, ...]) -> secretsmanager.SecretStringGenerator | None:
+    """Empty values for operators to fill, and the cookie key generated (64 hex) when the stack owns it."""
     if GENERATED_SECRET_KEY not in keys:
-        return {"secret_object_value": {name: SecretValue.unsafe_plain_text("") for name in sorted(template)}}
-    return {
-        "generate_secret_string": secretsmanager.SecretStringGenerator(
-            secret_string_template=json.dumps(template, sort_keys=True),
-            generate_string_key=GENERATED_SECRET_KEY,
-            password_length=64,
-            exclude_punctuation=True,
-            exclude_uppercase=True,
-            include_space=False,
-            exclude_characters=_NOT_HEX,
-        )
-    }
+        return None
+    template = {name: "" for name in keys if name != GENERATED_SECRET_KEY}
+    return secretsmanager.SecretStringGenerator(
+        secret_string_template=json.dumps(template, sort_keys=True),
+        generate_string_key=GENERATED_SECRET_KEY,
+        password_length=64,
+        exclude_punctuation=True,
+        exclude_uppercase=True,
+        include_space=False,
+        exclude_characters=_NOT_HEX,
+    )
+
+
+def _empty_shape(keys: tuple[str, ...]) -> dict[str, SecretValue] | None:
+    """Adopt mode keeps the running fleet's cookie key: nothing to generate, only empty values to fill."""
+    if GENERATED_SECRET_KEY in keys:
+        return None
+    return {name: SecretValue.unsafe_plain_text("") for name in sorted(keys)}
 
 
 class Database(Construct):
@@ -305,7 +310,7 @@ class Database(Construct):
         acknowledge(
             self.app_login,
             "AwsSolutions-SMG4",
-            "No rotation Lambda: the app role's password is set by the documented grant step (ALTER ROLE with "
-            "this secret's value) and changed the same way; the API re-reads this secret at run time, so a new "
-            "password needs no redeploy. The master password is rotated by RDS itself.",
+            "No rotation Lambda: the app role's password is set by the documented grant step (ALTER ROLE "
+            "this secret's value) and changed the same way; the API re-reads this secret at run time, so a "
+            "new password needs no redeploy. The master password is rotated by RDS itself.",
         )

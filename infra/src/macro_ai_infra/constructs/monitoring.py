@@ -119,7 +119,6 @@ class TargetGroupMetrics:
             period=PERIOD,
         )
 
-
     def elb_5xx(self) -> cloudwatch.Metric:
         """5xx the load balancer generated itself (no target, target reset, timeouts): whole balancer."""
         return cloudwatch.Metric(

@@ -49,7 +49,9 @@ class Network(Construct):
             if isinstance(profile.database, StackDatabase):
                 # An in-stack database sits in isolated subnets: no route to the internet, no NAT needed.
                 subnets.append(
-                    ec2.SubnetConfiguration(name="database", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+                    ec2.SubnetConfiguration(
+                        name="database", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                    )
                 )
             if self.private_tasks:
                 subnets.append(
@@ -92,24 +94,23 @@ class Network(Construct):
         if existing is None:
             # The S3 gateway endpoint is free and carries the ECR image layers (public or private tasks).
             self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
-        if self.private_tasks:
-            if profile.vpc_endpoints:
-                self.endpoint_security_group = ec2.SecurityGroup(
-                    self,
-                    "EndpointSecurityGroup",
-                    vpc=self.vpc,
-                    description="interface VPC endpoints: HTTPS from inside the VPC",
-                    allow_all_outbound=False,
+        if self.private_tasks and profile.vpc_endpoints:
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="interface VPC endpoints: HTTPS from inside the VPC",
+                allow_all_outbound=False,
+            )
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(self.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
+            )
+            for name, service in INTERFACE_ENDPOINTS.items():
+                self.vpc.add_interface_endpoint(
+                    name,
+                    service=service,
+                    subnets=self.task_subnets,
+                    private_dns_enabled=True,
+                    open=False,
+                    security_groups=[self.endpoint_security_group],
                 )
-                self.endpoint_security_group.add_ingress_rule(
-                    ec2.Peer.ipv4(self.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
-                )
-                for name, service in INTERFACE_ENDPOINTS.items():
-                    self.vpc.add_interface_endpoint(
-                        name,
-                        service=service,
-                        subnets=self.task_subnets,
-                        private_dns_enabled=True,
-                        open=False,
-                        security_groups=[self.endpoint_security_group],
-                    )

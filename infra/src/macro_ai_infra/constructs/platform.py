@@ -1,8 +1,8 @@
 """The platform a stack's ECS side runs on: VPC, task subnets, cluster, HTTPS listener, zone.
 
 A stack either builds it (self-contained: own VPC and load balancer), adopts the one serving users today by
-its identifiers (``AdoptedPlatform``), or imports the shared preview platform (``SharedPlatform``). Imports use
-attributes only, never lookups, so synth stays offline and deterministic.
+its identifiers (``AdoptedPlatform``), or imports the shared preview platform (``SharedPlatform``).
+Imports use attributes only, never lookups, so synth stays offline and deterministic.
 """
 
 from __future__ import annotations

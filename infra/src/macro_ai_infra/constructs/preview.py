@@ -119,7 +119,9 @@ def import_shared_platform(scope: Construct, profile: Profile) -> tuple[Platform
     )
     resources = SharedPreviewResources(
         repository=ecr.Repository.from_repository_name(scope, "SharedRepository", imp("RepositoryName")),
-        app_secret=secretsmanager.Secret.from_secret_complete_arn(scope, "SharedAppSecret", imp("AppSecretArn")),
+        app_secret=secretsmanager.Secret.from_secret_complete_arn(
+            scope, "SharedAppSecret", imp("AppSecretArn")
+        ),
         alarm_topic=sns.Topic.from_topic_arn(scope, "SharedAlarmTopic", imp("AlarmTopicArn")),
     )
     return platform, resources

@@ -20,7 +20,7 @@ def lifecycle_rules(keep_builds: int) -> list[ecr.LifecycleRule]:
     return [
         ecr.LifecycleRule(
             rule_priority=1,
-            description=f"protect every image a stack has run ({DEPLOYED_IMAGE_TAG_PREFIX}* tags, set by macro-deploy)",
+            description=f"protect every image a stack has run ({DEPLOYED_IMAGE_TAG_PREFIX}* tags)",
             tag_status=ecr.TagStatus.TAGGED,
             tag_prefix_list=[DEPLOYED_IMAGE_TAG_PREFIX],
             max_image_count=PROTECTED_COUNT,

@@ -65,7 +65,11 @@ class SafetyNet(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="MoveTheWeights",
-                actions=["elasticloadbalancing:ModifyRule" if weights_on_rule else "elasticloadbalancing:ModifyListener"],
+                actions=[
+                    "elasticloadbalancing:ModifyRule"
+                    if weights_on_rule
+                    else "elasticloadbalancing:ModifyListener"
+                ],
                 resources=[weights_arn],
             )
         )
@@ -93,7 +97,7 @@ class SafetyNet(Construct):
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
-            "elasticloadbalancing:Describe* actions support no resource-level permissions (AWS requires '*'); "
+            "elasticloadbalancing:Describe* actions have no resource-level permissions (AWS requires '*'); "
             "they only read. The one write is scoped to the weights' listener or rule ARN.",
         )
         self.function = lambda_.Function(

@@ -27,10 +27,17 @@ class ServiceScaling(Construct):
         scaling = service.auto_scale_task_count(
             min_capacity=profile.min_capacity, max_capacity=profile.max_capacity
         )
-        cooldowns = {"scale_in_cooldown": SCALE_IN_COOLDOWN, "scale_out_cooldown": SCALE_OUT_COOLDOWN}
-        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=profile.cpu_target_percent, **cooldowns)
+        scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=profile.cpu_target_percent,
+            scale_in_cooldown=SCALE_IN_COOLDOWN,
+            scale_out_cooldown=SCALE_OUT_COOLDOWN,
+        )
         scaling.scale_on_memory_utilization(
-            "Memory", target_utilization_percent=profile.memory_target_percent, **cooldowns
+            "Memory",
+            target_utilization_percent=profile.memory_target_percent,
+            scale_in_cooldown=SCALE_IN_COOLDOWN,
+            scale_out_cooldown=SCALE_OUT_COOLDOWN,
         )
         target = scaling.node.find_child("Target")
         assert isinstance(target, appscaling.ScalableTarget)
@@ -43,7 +50,8 @@ class ServiceScaling(Construct):
                 target_value=profile.requests_per_target,
                 predefined_metric=appscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
                 resource_label=request_count_label,
-                **cooldowns,
+                scale_in_cooldown=SCALE_IN_COOLDOWN,
+                scale_out_cooldown=SCALE_OUT_COOLDOWN,
             )
         for schedule in profile.schedules:
             scaling.scale_on_schedule(

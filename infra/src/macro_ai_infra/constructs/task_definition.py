@@ -149,7 +149,7 @@ class ApiTaskDefinition(Construct):
             "AwsSolutions-ECS2",
             (
                 "Only non-secret settings from the profile are plain environment values; every secret of "
-                "the contract is injected from Secrets Manager or Parameter Store (enforced by the secret-scan "
-                "test)."
+                "the contract is injected from Secrets Manager or Parameter Store (enforced by the "
+                "secret-scan test)."
             ),
         )

@@ -29,7 +29,9 @@ def allow_database(
     elif isinstance(placement, ExternalDatabase):
         for cidr in placement.cidrs:
             group.add_egress_rule(
-                ec2.Peer.ipv4(cidr), port, f"PostgreSQL at {placement.host} (TLS, sslmode={placement.sslmode})"
+                ec2.Peer.ipv4(cidr),
+                port,
+                f"PostgreSQL at {placement.host} (TLS, sslmode={placement.sslmode})",
             )
 
 

@@ -25,7 +25,9 @@ class Weights:
     sticky_seconds: int = 0  # > 0: a user stays on the fleet that served them first
 
 
-def forward_action(ecs_target_group: elbv2.IApplicationTargetGroup, weights: Weights | None) -> elbv2.ListenerAction:
+def forward_action(
+    ecs_target_group: elbv2.IApplicationTargetGroup, weights: Weights | None
+) -> elbv2.ListenerAction:
     if weights is None:
         return elbv2.ListenerAction.forward([ecs_target_group])
     return elbv2.ListenerAction.weighted_forward(

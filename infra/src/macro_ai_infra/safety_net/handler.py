@@ -58,9 +58,7 @@ def _record(ssm: Any, name: str, entry: dict[str, str]) -> None:
     ssm.put_parameter(Name=name, Value=json.dumps(document, sort_keys=True), Type=kind, Overwrite=True)
 
 
-def decide(
-    *, alarm_state: str, ecs_weight: int, legacy_healthy: int | None
-) -> tuple[str, str] | None:
+def decide(*, alarm_state: str, ecs_weight: int, legacy_healthy: int | None) -> tuple[str, str] | None:
     """(action, reason), or None when there is nothing to do. Pure, so the rules read in one place."""
     if alarm_state != "ALARM" or ecs_weight <= 0:
         return None
@@ -72,7 +70,9 @@ def decide(
     return "reverted", f"all traffic moved back to the legacy target group ({legacy_healthy} healthy)"
 
 
-def handle(event: dict[str, Any], elbv2: Any, ssm: Any, env: dict[str, str], now: dt.datetime) -> dict[str, Any]:
+def handle(
+    event: dict[str, Any], elbv2: Any, ssm: Any, env: dict[str, str], now: dt.datetime
+) -> dict[str, Any]:
     detail = event.get("detail", {})
     alarm = str(detail.get("alarmName", "?"))
     state = str(detail.get("state", {}).get("value", "?"))
@@ -89,7 +89,10 @@ def handle(event: dict[str, Any], elbv2: Any, ssm: Any, env: dict[str, str], now
     action, reason = decision
     if action == "reverted" and forward is not None:
         config = dict(forward["ForwardConfig"])
-        config["TargetGroups"] = [{"TargetGroupArn": legacy, "Weight": 100}, {"TargetGroupArn": ecs, "Weight": 0}]
+        config["TargetGroups"] = [
+            {"TargetGroupArn": legacy, "Weight": 100},
+            {"TargetGroupArn": ecs, "Weight": 0},
+        ]
         reverted = {"Type": "forward", "ForwardConfig": config}
         _write_actions(elbv2, weights_arn, [reverted if a is forward else a for a in actions])
     entry = {"at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "alarm": alarm, "action": action, "reason": reason}
@@ -98,6 +101,8 @@ def handle(event: dict[str, Any], elbv2: Any, ssm: Any, env: dict[str, str], now
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    result = handle(event, boto3.client("elbv2"), boto3.client("ssm"), dict(os.environ), dt.datetime.now(dt.UTC))
+    result = handle(
+        event, boto3.client("elbv2"), boto3.client("ssm"), dict(os.environ), dt.datetime.now(dt.UTC)
+    )
     print(json.dumps(result))  # one line in the function's log group
     return result

@@ -31,7 +31,9 @@ def platform_for(scope: Construct, profile: Profile, contract: ServiceContract, 
         return adopt_platform(scope, profile=profile, adopted=profile.platform, name=name)
     if isinstance(profile.platform, SharedPlatform):
         return import_shared_platform(scope, profile)[0]
-    return build_platform(scope, profile=profile, contract=contract, name=name, certificate_domain=profile.api_host())
+    return build_platform(
+        scope, profile=profile, contract=contract, name=name, certificate_domain=profile.api_host()
+    )
 
 
 class EnvironmentStack(Stack):
@@ -128,7 +130,9 @@ class EnvironmentStack(Stack):
         if legacy_target_group is not None:
             weights = Weights(
                 legacy_target_group=legacy_target_group,
-                legacy=weight_parameter(self, StackParameter.LEGACY_WEIGHT, 100, "legacy EC2").value_as_number,
+                legacy=weight_parameter(
+                    self, StackParameter.LEGACY_WEIGHT, 100, "legacy EC2"
+                ).value_as_number,
                 ecs=weight_parameter(self, StackParameter.ECS_WEIGHT, 0, "ECS").value_as_number,
                 sticky_seconds=profile.sticky_seconds,
             )
@@ -170,7 +174,9 @@ class EnvironmentStack(Stack):
                 self,
                 "SafetyNet",
                 name=short,
-                alarms=[api.gates.by_gate[g.removeprefix(f"{short}-")] for g in api.gates.rollout_alarm_names],
+                alarms=[
+                    api.gates.by_gate[g.removeprefix(f"{short}-")] for g in api.gates.rollout_alarm_names
+                ],
                 weights_arn=rule_arn or platform.listener_arn,
                 weights_on_rule=rule_arn is not None,
                 legacy_target_group_arn=legacy_target_group.target_group_arn,
@@ -183,9 +189,17 @@ class EnvironmentStack(Stack):
         outputs: list[tuple[StackOutput, str | None, str]] = [
             (StackOutput.CLUSTER_NAME, platform.cluster.cluster_name, "ECS cluster name"),
             (StackOutput.SERVICE_NAME, api.service.service_name, "ECS service name"),
-            (StackOutput.ECR_REPOSITORY_NAME, registry.repository.repository_name, "ECR repository of the API"),
+            (
+                StackOutput.ECR_REPOSITORY_NAME,
+                registry.repository.repository_name,
+                "ECR repository of the API",
+            ),
             (StackOutput.LISTENER_ARN, platform.listener_arn, "HTTPS listener"),
-            (StackOutput.LISTENER_RULE_ARN, rule_arn, "listener rule that carries this environment's forward"),
+            (
+                StackOutput.LISTENER_RULE_ARN,
+                rule_arn,
+                "listener rule that carries this environment's forward",
+            ),
             (StackOutput.ECS_TARGET_GROUP_ARN, api.target_group.target_group_arn, "target group of ECS"),
             (
                 StackOutput.LEGACY_TARGET_GROUP_ARN,
@@ -194,9 +208,17 @@ class EnvironmentStack(Stack):
             ),
             (StackOutput.ROLLOUT_ALARM_NAMES, ",".join(api.gates.rollout_alarm_names), "rollout gates"),
             (StackOutput.ALARM_TOPIC_ARN, alarm_topic.topic.topic_arn, "SNS topic for alarm notifications"),
-            (StackOutput.LOG_GROUP_NAME, api.task.log_group.log_group_name, "log group of the API containers"),
+            (
+                StackOutput.LOG_GROUP_NAME,
+                api.task.log_group.log_group_name,
+                "log group of the API containers",
+            ),
             (StackOutput.SERVICE_URL, f"https://{host}", "public URL of the API"),
-            (StackOutput.MIGRATION_RECORD_PARAMETER, record if weights else None, "migration lease and record"),
+            (
+                StackOutput.MIGRATION_RECORD_PARAMETER,
+                record if weights else None,
+                "migration lease and record",
+            ),
         ]
         for key, value, description in outputs:
             if value is not None:

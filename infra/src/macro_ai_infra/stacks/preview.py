@@ -23,7 +23,12 @@ from macro_ai_infra.constructs.configuration import (
 from macro_ai_infra.constructs.cost import Budget, apply_tags
 from macro_ai_infra.constructs.monitoring import AlarmTopic
 from macro_ai_infra.constructs.platform import build_platform
-from macro_ai_infra.constructs.preview import SHARED_STACK_NAME, export_name, import_shared_platform, rule_priority
+from macro_ai_infra.constructs.preview import (
+    SHARED_STACK_NAME,
+    export_name,
+    import_shared_platform,
+    rule_priority,
+)
 from macro_ai_infra.constructs.registry import Registry
 from macro_ai_infra.constructs.task_definition import TaskInputs
 from macro_ai_infra.constructs.traffic_split import ListenerRouting
@@ -49,9 +54,14 @@ class PreviewSharedStack(Stack):
         )
         short = "macro-ai-preview"
         platform = build_platform(
-            self, profile=profile, contract=contract, name=short, certificate_domain=f"*.{profile.domain_name}"
+            self,
+            profile=profile,
+            contract=contract,
+            name=short,
+            certificate_domain=f"*.{profile.domain_name}",
         )
-        assert platform.own is not None and platform.network is not None
+        assert platform.own is not None
+        assert platform.network is not None
         lb, network = platform.own, platform.network
         registry = Registry(self, "Registry", profile=profile, service_name=contract.service)
         settings = plain_environment(
@@ -109,8 +119,18 @@ class PreviewSharedStack(Stack):
         # The contract's names too, for the operator CLI.
         output(self, StackOutput.CLUSTER_NAME, platform.cluster.cluster_name, "ECS cluster of all previews")
         output(self, StackOutput.ECR_REPOSITORY_NAME, registry.repository.repository_name, "ECR of previews")
-        output(self, StackOutput.LISTENER_ARN, lb.https_listener.listener_arn, "shared HTTPS listener (host rules)")
-        output(self, StackOutput.ALARM_TOPIC_ARN, alarm_topic.topic.topic_arn, "SNS topic for alarm notifications")
+        output(
+            self,
+            StackOutput.LISTENER_ARN,
+            lb.https_listener.listener_arn,
+            "shared HTTPS listener (host rules)",
+        )
+        output(
+            self,
+            StackOutput.ALARM_TOPIC_ARN,
+            alarm_topic.topic.topic_arn,
+            "SNS topic for alarm notifications",
+        )
 
         apply_tags(self, stack_tags(profile))
 
@@ -184,12 +204,28 @@ class PreviewStack(Stack):
             (StackOutput.CLUSTER_NAME, platform.cluster.cluster_name, "ECS cluster name (shared)"),
             (StackOutput.SERVICE_NAME, api.service.service_name, "ECS service name"),
             (StackOutput.ECR_REPOSITORY_NAME, shared.repository.repository_name, "ECR repository (shared)"),
-            (StackOutput.LISTENER_ARN, platform.listener_arn, "shared HTTPS listener carrying this preview's rule"),
+            (
+                StackOutput.LISTENER_ARN,
+                platform.listener_arn,
+                "shared HTTPS listener carrying this preview's rule",
+            ),
             (StackOutput.LISTENER_RULE_ARN, routing.rule_arn, "this preview's host rule"),
-            (StackOutput.ECS_TARGET_GROUP_ARN, api.target_group.target_group_arn, "target group of the preview"),
-            (StackOutput.ROLLOUT_ALARM_NAMES, ",".join(api.gates.rollout_alarm_names), "alarms of this preview"),
+            (
+                StackOutput.ECS_TARGET_GROUP_ARN,
+                api.target_group.target_group_arn,
+                "target group of the preview",
+            ),
+            (
+                StackOutput.ROLLOUT_ALARM_NAMES,
+                ",".join(api.gates.rollout_alarm_names),
+                "alarms of this preview",
+            ),
             (StackOutput.ALARM_TOPIC_ARN, shared.alarm_topic.topic_arn, "SNS topic (shared)"),
-            (StackOutput.LOG_GROUP_NAME, api.task.log_group.log_group_name, "log group of the API containers"),
+            (
+                StackOutput.LOG_GROUP_NAME,
+                api.task.log_group.log_group_name,
+                "log group of the API containers",
+            ),
             (StackOutput.SERVICE_URL, f"https://{host}", "public URL of the preview API"),
         ]
         for key, value, description in outputs:
