@@ -251,3 +251,27 @@ def test_alb_alone_reaches_the_tasks(synth: Synth, stack: str) -> None:
     assert len(ingress) == 1
     assert (ingress[0]["FromPort"], ingress[0]["ToPort"]) == (3040, 3040)
     assert "CidrIp" not in ingress[0]
+
+
+def test_adopt_mode_after_the_ec2_cleanup_forwards_to_ecs_only(contract: ServiceContract) -> None:
+    from dataclasses import replace
+
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+    from macro_ai_infra.stacks.environment import EnvironmentStack
+
+    production = registered()["production"]
+    assert production.adopted is not None
+    cleaned = replace(
+        production, platform=replace(production.adopted, legacy_target_group_arn=None)
+    ).validate()
+    template = Template.from_stack(EnvironmentStack(App(), profile=cleaned, contract=contract)).to_json()
+    (rule,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
+    ]
+    (action,) = rule["Properties"]["Actions"]
+    assert action["Type"] == "forward"
+    assert "ForwardConfig" not in action or len(action["ForwardConfig"]["TargetGroups"]) == 1
+    assert "LegacyWeight" not in template.get("Parameters", {})
+    assert "LegacyTargetGroupArn" not in template["Outputs"]
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]

@@ -153,7 +153,7 @@ class AdoptedPlatform:
 
     vpc: ExistingVpc
     https_listener_arn: str
-    legacy_target_group_arn: str
+    legacy_target_group_arn: str | None  # None after the EC2 cleanup: the rule forwards to ECS only
     load_balancer_security_group_id: str
     rule_priority: int = 1  # evaluated before every other rule and the default action
     # Contract secret / operator parameter name -> the Parameter Store name the running fleet reads it from.
@@ -165,8 +165,10 @@ class AdoptedPlatform:
         return "/".join(self.https_listener_arn.split(":listener/", 1)[1].split("/")[:3])
 
     @property
-    def legacy_target_group_full_name(self) -> str:
+    def legacy_target_group_full_name(self) -> str | None:
         """``targetgroup/<name>/<id>`` (the CloudWatch dimension), from the target group ARN."""
+        if self.legacy_target_group_arn is None:
+            return None
         return "targetgroup/" + self.legacy_target_group_arn.split(":targetgroup/", 1)[1]
 
 
@@ -281,7 +283,9 @@ class Profile:
     @property
     def has_legacy_fleet(self) -> bool:
         """A legacy target group to split traffic with: the adopted one, or the modelled fleet."""
-        return self.adopted is not None or (self.legacy_fleet and self.platform is None)
+        if self.adopted is not None:
+            return self.adopted.legacy_target_group_arn is not None
+        return self.legacy_fleet and self.platform is None
 
     def api_host(self, pr: int | None = None) -> str:
         if pr is not None:

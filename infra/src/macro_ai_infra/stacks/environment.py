@@ -78,7 +78,7 @@ class EnvironmentStack(Stack):
 
         legacy_target_group: elbv2.IApplicationTargetGroup | None = None
         legacy_full_name: str | None = None
-        if profile.adopted is not None:
+        if profile.adopted is not None and profile.adopted.legacy_target_group_arn is not None:
             legacy_target_group = elbv2.ApplicationTargetGroup.from_target_group_attributes(
                 self, "AdoptedLegacyTargetGroup", target_group_arn=profile.adopted.legacy_target_group_arn
             )
