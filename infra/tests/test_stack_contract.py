@@ -127,3 +127,10 @@ def test_outputs_point_at_the_right_resources(synth: Synth, stack: str) -> None:
     assert target("LogGroupName")["Type"] == "AWS::Logs::LogGroup"
     assert outputs["ServiceName"]["Value"]["Fn::GetAtt"][1] == "Name"
     assert outputs["ServiceUrl"]["Value"].startswith("https://api")
+
+
+@pytest.mark.parametrize("stack", [*ENV_STACKS, SHARED_STACK, PREVIEW_STACK])
+def test_stack_descriptions_ship_no_ticket_references(synth: Synth, stack: str) -> None:
+    description = synth.raw[stack]["Description"]
+    assert description.startswith("Macro AI")
+    assert not re.search(r"issue|#\d|ticket", description, flags=re.I)
