@@ -275,3 +275,14 @@ def test_adopt_mode_after_the_ec2_cleanup_forwards_to_ecs_only(contract: Service
     assert "LegacyWeight" not in template.get("Parameters", {})
     assert "LegacyTargetGroupArn" not in template["Outputs"]
     assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+
+
+def test_adopt_mode_writes_nothing_into_the_running_fleets_hierarchy(synth: Synth) -> None:
+    """CloudFormation cannot create a parameter name that exists, and the fleet owns /macro-ai/production/."""
+    assert not synth.resources(ADOPTED_STACK, "AWS::SSM::Parameter")
+    (c,) = synth.one(ADOPTED_STACK, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    value_from = {s["Name"]: json.dumps(s["ValueFrom"]) for s in c["Secrets"]}
+    assert (
+        ":parameter/macro-ai/production/AWS_COGNITO_REFRESH_TOKEN_EXPIRY"
+        in value_from["AWS_COGNITO_REFRESH_TOKEN_EXPIRY"]
+    )

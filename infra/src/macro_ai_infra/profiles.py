@@ -147,6 +147,7 @@ PRODUCTION = replace(
             ("AWS_COGNITO_USER_POOL_SECRET_KEY", "/macro-ai/production/AWS_COGNITO_USER_POOL_SECRET_KEY"),
             ("AWS_COGNITO_USER_POOL_ID", "/macro-ai/production/AWS_COGNITO_USER_POOL_ID"),
             ("AWS_COGNITO_USER_POOL_CLIENT_ID", "/macro-ai/production/AWS_COGNITO_USER_POOL_CLIENT_ID"),
+            ("AWS_COGNITO_REFRESH_TOKEN_EXPIRY", "/macro-ai/production/AWS_COGNITO_REFRESH_TOKEN_EXPIRY"),
         ),
     ),
     budget_monthly_usd=300,

@@ -138,10 +138,19 @@ class Configuration(Construct):
         self.prefix = profile.env.parameter_prefix
         self.parameter_path_arn_suffix = f"parameter{self.prefix}*"
 
-        self.setting_parameters: dict[str, ssm.StringParameter] = {}
+        self.setting_parameters: dict[str, ssm.IParameter] = {}
         for name, value in (settings or {}).items():
-            if not value:
-                continue  # SSM rejects empty strings: an absent parameter means "unset" (the app default)
+            if name in existing:
+                # Adopt mode: the running fleet owns its hierarchy; a parameter it already has is read, not
+                # created (CloudFormation cannot create a name that exists).
+                self.setting_parameters[name] = ssm.StringParameter.from_string_parameter_name(
+                    self, f"Existing{name.title().replace('_', '')}", existing[name]
+                )
+                continue
+            if not value or profile.adopted is not None:
+                # SSM rejects empty strings (absent means "unset"); in adopt mode the tasks get the settings as
+                # plain environment and nothing is written into the running fleet's hierarchy.
+                continue
             self.setting_parameters[name] = ssm.StringParameter(
                 self,
                 f"Setting{name.title().replace('_', '')}",
