@@ -148,8 +148,8 @@ class Configuration(Construct):
                 )
                 continue
             if not value or profile.adopted is not None:
-                # SSM rejects empty strings (absent means "unset"); in adopt mode the tasks get the settings as
-                # plain environment and nothing is written into the running fleet's hierarchy.
+                # SSM rejects empty strings (absent means "unset"); in adopt mode the tasks get the settings
+                # as plain environment and nothing is written into the running fleet's hierarchy.
                 continue
             self.setting_parameters[name] = ssm.StringParameter(
                 self,
