@@ -45,6 +45,10 @@ bench: .venv/.synced
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(RUN) python bench/run.py $(BENCH)
 
+# Synthesize every stack offline into infra/cdk.out (cdk-nag runs; no AWS account or credentials needed).
+synth: .venv/.synced
+	cd infra && CDK_OUTDIR=cdk.out ../$(RUN) python app.py
+
 clean-data:
 	rm -rf .data
 

@@ -26,7 +26,8 @@ from infra_testkit import (
 )
 from macro_ai_contract.service import ServiceContract, load_contract
 from macro_ai_infra.app import build_app
-from macro_ai_infra.profiles import HOBBY
+from macro_ai_infra.profile import ExternalDatabase
+from macro_ai_infra.profiles import STAGING
 from macro_ai_infra.stacks.environment import EnvironmentStack
 
 
@@ -47,9 +48,14 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def variant(tmp_path_factory: pytest.TempPathFactory, contract: ServiceContract) -> Synth:
     outdir = tmp_path_factory.mktemp("cdk.out.variant")
     app = App(outdir=str(outdir))
-    cleaned = replace(HOBBY, legacy_fleet=False).validate()
+    cleaned = replace(STAGING, legacy_fleet=False).validate()
     EnvironmentStack(app, profile=cleaned, contract=contract)
-    imported = replace(cleaned, stack_id=EXISTING_VPC_STACK, existing_vpc=EXISTING_VPC).validate()
+    imported = replace(
+        cleaned,
+        stack_id=EXISTING_VPC_STACK,
+        existing_vpc=EXISTING_VPC,
+        database=ExternalDatabase(host="db.example.net", cidrs=("203.0.113.0/24",)),
+    ).validate()
     EnvironmentStack(app, profile=imported, contract=contract)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()

@@ -11,7 +11,7 @@ from typing import Any
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from aws_cdk.assertions import Template
-from macro_ai_infra.profiles import ExistingVpc
+from macro_ai_infra.profile import ExistingVpc
 
 PR = 42
 EXPIRES_AT = "2030-01-01T12:00:00Z"
@@ -19,18 +19,24 @@ ENV_STACKS = ("MacroAiHobbyStack", "MacroAiStagingStack", "MacroAiProductionStac
 SHARED_STACK = "MacroAiPreviewSharedStack"
 PREVIEW_STACK = f"MacroAiPreviewStack-pr-{PR}"
 ALL_STACKS = (*ENV_STACKS, SHARED_STACK, PREVIEW_STACK)
+# How each environment's platform comes about (its profile's ``platform``).
+SELF_CONTAINED_STACK = "MacroAiStagingStack"  # own VPC, load balancer and modelled legacy fleet
+ADOPTED_STACK = "MacroAiProductionStack"  # adopt mode: the running platform, by identifiers
+SHARED_HOSTED_STACK = "MacroAiHobbyStack"  # a host rule on the shared preview load balancer
+OWN_ALB_STACKS = (SELF_CONTAINED_STACK, SHARED_STACK)
+WEIGHTED_STACKS = (SELF_CONTAINED_STACK, ADOPTED_STACK)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Variants of hobby, synthesized together in one extra app: the EC2 cleanup (no legacy fleet), and the
-# same with an existing VPC imported by id.
+# Variants of staging (self-contained), synthesized together in one extra app: the EC2 cleanup (no legacy
+# fleet), and the same with an existing VPC imported by id.
 EXISTING_VPC = ExistingVpc(
     vpc_id="vpc-0123456789abcdef0",
     vpc_cidr="10.99.0.0/16",
     availability_zones=("us-east-1a", "us-east-1b"),
     public_subnet_ids=("subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"),
 )
-VARIANT_STACK = "MacroAiHobbyStack"
-EXISTING_VPC_STACK = "MacroAiHobbyExistingVpcStack"
+VARIANT_STACK = "MacroAiStagingStack"
+EXISTING_VPC_STACK = "MacroAiStagingExistingVpcStack"
 
 
 @dataclass(frozen=True)

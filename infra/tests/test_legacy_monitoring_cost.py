@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, SHARED_STACK, Synth
-from macro_ai_infra.profiles import PROFILES
+from infra_testkit import (
+    ALL_STACKS,
+    ENV_STACKS,
+    PREVIEW_STACK,
+    SELF_CONTAINED_STACK,
+    SHARED_STACK,
+    WEIGHTED_STACKS,
+    Synth,
+)
+from macro_ai_infra.constructs.monitoring import DEPLOYMENT_GATES, ROLLOUT_GATES
+from macro_ai_infra.profiles import registered
 
 REQUIRED_TAGS = {"project": "macro-ai"}
 
@@ -17,7 +26,7 @@ def user_data(synth: Synth, stack: str) -> str:
     return parts if isinstance(parts, str) else json.dumps(parts)
 
 
-@pytest.mark.parametrize("stack", ENV_STACKS)
+@pytest.mark.parametrize("stack", [SELF_CONTAINED_STACK])
 def test_legacy_launch_template(synth: Synth, stack: str) -> None:
     data = synth.one(stack, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
@@ -32,12 +41,17 @@ def test_legacy_launch_template(synth: Synth, stack: str) -> None:
         "/usr/bin/node-20 dist/index.js",
     ):
         assert needle in script, needle
+    # Pinned image: an image-only deploy of the API leaves the fleet's machine image alone.
+    assert data["ImageId"] == registered()["staging"].legacy.machine_image_id
 
 
-@pytest.mark.parametrize("stack", ENV_STACKS)
+@pytest.mark.parametrize("stack", [SELF_CONTAINED_STACK])
 def test_legacy_auto_scaling_group(synth: Synth, stack: str) -> None:
-    asg = synth.one(stack, "AWS::AutoScaling::AutoScalingGroup")
-    legacy = PROFILES["production" if "Production" in stack else "hobby"].legacy
+    resource = next(iter(synth.resources(stack, "AWS::AutoScaling::AutoScalingGroup").values()))
+    rolling = resource["UpdatePolicy"]["AutoScalingRollingUpdate"]
+    assert int(rolling["MinInstancesInService"]) >= 1
+    asg = resource["Properties"]
+    legacy = registered()["staging"].legacy
     assert (int(asg["MinSize"]), int(asg["MaxSize"])) == (legacy.min_size, legacy.max_size)
     assert asg["HealthCheckType"] == "ELB"
     assert asg["TargetGroupARNs"][0]["Ref"].startswith("LegacyFleetTargetGroup")
@@ -55,15 +69,10 @@ def test_rollout_alarms_exported_by_name(synth: Synth, stack: str) -> None:
         a["Properties"]["AlarmName"]: a["Properties"]
         for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()
     }
-    assert len(names) == 3
+    assert len(names) == len(ROLLOUT_GATES)
     assert set(names) <= set(alarms)
-    assert {n.rsplit("-", 2)[-2] + "-" + n.rsplit("-", 2)[-1] for n in names} == {
-        "5xx-rate",
-        "latency-p99",
-        "unhealthy-hosts",
-    }
+    assert {n for n in names if n.endswith(ROLLOUT_GATES)} == set(names)
     for name in names:
-        assert "-ecs-" in name
         alarm = alarms[name]
         assert alarm["AlarmActions"]
         assert alarm["OKActions"]
@@ -77,20 +86,44 @@ def test_alarm_thresholds_come_from_the_profile(synth: Synth, stack: str) -> Non
         "MacroAiStagingStack": "staging",
         "MacroAiProductionStack": "production",
     }[stack]
-    thresholds = PROFILES[profile].alarms
+    thresholds = registered()[profile].alarms
     alarms = {
         a["Properties"]["AlarmName"]: a["Properties"]
         for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()
     }
-    prefix = f"macro-ai-{PROFILES[profile].environment}"
+    prefix = f"macro-ai-{registered()[profile].environment}"
     assert alarms[f"{prefix}-ecs-5xx-rate"]["Threshold"] == thresholds.target_5xx_rate_percent
     assert alarms[f"{prefix}-ecs-latency-p99"]["Threshold"] == thresholds.p99_latency_seconds
     assert alarms[f"{prefix}-ecs-latency-p99"]["ExtendedStatistic"] == "p99"
     assert alarms[f"{prefix}-ecs-cpu"]["Threshold"] == thresholds.cpu_percent
-    assert f"{prefix}-legacy-5xx-rate" in alarms
+    assert alarms[f"{prefix}-elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
+    assert alarms[f"{prefix}-ecs-no-healthy-hosts"]["ComparisonOperator"] == "LessThanThreshold"
+    assert alarms[f"{prefix}-ecs-no-healthy-hosts"]["Threshold"] == 1
+    assert alarms[f"{prefix}-ecs-connection-errors"]["MetricName"] == "TargetConnectionErrorCount"
+    if stack in WEIGHTED_STACKS:
+        assert alarms[f"{prefix}-legacy-no-healthy-hosts"]["MetricName"] == "HealthyHostCount"
 
 
-@pytest.mark.parametrize("stack", ENV_STACKS)
+@pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
+def test_deploys_roll_back_on_alarms(synth: Synth, stack: str) -> None:
+    service = synth.one(stack, "AWS::ECS::Service")
+    config = service["DeploymentConfiguration"]
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    alarms = config["Alarms"]
+    assert alarms["Enable"] is True
+    assert alarms["Rollback"] is True
+    names = synth.raw[stack]["Outputs"]["RolloutAlarmNames"]["Value"].split(",")
+    prefix = names[0].removesuffix(f"-{ROLLOUT_GATES[0]}")
+    assert sorted(alarms["AlarmNames"]) == sorted(f"{prefix}-{gate}" for gate in DEPLOYMENT_GATES)
+
+
+@pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
+def test_unhandled_errors_are_counted_from_the_logs(synth: Synth, stack: str, contract: object) -> None:
+    (flt,) = synth.resources(stack, "AWS::Logs::MetricFilter").values()
+    assert flt["Properties"]["FilterPattern"] == f'{{ $.message = "{contract.unhandled_error_message}" }}'  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("stack", [SELF_CONTAINED_STACK])
 def test_dashboard_covers_both_fleets(synth: Synth, stack: str) -> None:
     body = json.dumps(synth.one(stack, "AWS::CloudWatch::Dashboard")["DashboardBody"])
     for needle in (
@@ -116,6 +149,7 @@ def test_alarm_topic_encrypted_and_tls_only(synth: Synth, stack: str) -> None:
     policy = json.dumps(synth.one(stack, "AWS::SNS::TopicPolicy"))
     assert "aws:SecureTransport" in policy
     assert "budgets.amazonaws.com" in policy
+    assert "costalerts.amazonaws.com" in policy
     key = synth.one(stack, "AWS::KMS::Key")
     assert key["EnableKeyRotation"] is True
     assert "cloudwatch.amazonaws.com" in json.dumps(key["KeyPolicy"])
@@ -124,9 +158,9 @@ def test_alarm_topic_encrypted_and_tls_only(synth: Synth, stack: str) -> None:
 @pytest.mark.parametrize(
     ("stack", "amount", "cost_center"),
     [
-        ("MacroAiHobbyStack", PROFILES["hobby"].budget_monthly_usd, "macro-ai-development"),
-        ("MacroAiProductionStack", 500, "macro-ai-production"),
-        (SHARED_STACK, 100, "macro-ai-preview"),
+        ("MacroAiHobbyStack", registered()["hobby"].budget_monthly_usd, "macro-ai-development"),
+        ("MacroAiProductionStack", registered()["production"].budget_monthly_usd, "macro-ai-production"),
+        (SHARED_STACK, registered()["preview"].budget_monthly_usd, "macro-ai-preview"),
     ],
 )
 def test_budget(synth: Synth, stack: str, amount: int, cost_center: str) -> None:
@@ -144,6 +178,12 @@ def test_budget(synth: Synth, stack: str, amount: int, cost_center: str) -> None
     assert all(
         n["Subscribers"][0]["SubscriptionType"] == "SNS" for n in budget["NotificationsWithSubscribers"]
     )
+    # Beside each budget: an anomaly monitor on the same cost-allocation tag, alerting the same topic.
+    monitor = synth.one(stack, "AWS::CE::AnomalyMonitor")
+    assert json.loads(monitor["MonitorSpecification"])["Tags"]["Values"] == [cost_center]
+    subscription = synth.one(stack, "AWS::CE::AnomalySubscription")
+    assert subscription["Subscribers"][0]["Type"] == "SNS"
+    assert subscription["Frequency"] == "IMMEDIATE"
 
 
 @pytest.mark.parametrize("stack", ALL_STACKS)

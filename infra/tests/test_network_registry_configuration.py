@@ -5,49 +5,51 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_testkit import ENV_STACKS, EXISTING_VPC_STACK, PREVIEW_STACK, SHARED_STACK, Synth
+from infra_testkit import (
+    ADOPTED_STACK,
+    ENV_STACKS,
+    EXISTING_VPC_STACK,
+    OWN_ALB_STACKS,
+    PREVIEW_STACK,
+    SHARED_STACK,
+    Synth,
+)
+from macro_ai_contract.outputs import DEPLOYED_IMAGE_TAG_PREFIX
 from macro_ai_contract.service import ServiceContract
 from macro_ai_infra.constructs.configuration import GENERATED_SECRET_KEY, OPERATOR_PARAMETERS
+from macro_ai_infra.profiles import registered
 
-NETWORK_STACKS = (*ENV_STACKS, SHARED_STACK)
+REGISTRY_STACKS = (*ENV_STACKS, SHARED_STACK)
 
 
-@pytest.mark.parametrize(
-    ("stack", "nat", "endpoints"),
-    [
-        ("MacroAiHobbyStack", 0, False),
-        ("MacroAiStagingStack", 1, True),
-        ("MacroAiProductionStack", 2, True),
-        (SHARED_STACK, 0, False),
-    ],
-)
-def test_vpc_nat_and_endpoints(synth: Synth, stack: str, nat: int, endpoints: bool) -> None:
+@pytest.mark.parametrize("stack", OWN_ALB_STACKS)
+def test_own_vpc_has_no_nat_and_no_interface_endpoints(synth: Synth, stack: str) -> None:
+    """No profile asks for NAT or interface endpoints: tasks in public subnets, ECR layers via the S3
+    gateway endpoint (free)."""
     assert len(synth.resources(stack, "AWS::EC2::VPC")) == 1
-    assert len(synth.resources(stack, "AWS::EC2::NatGateway")) == nat
-    interface = [
-        e
-        for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
-        if e["Properties"].get("VpcEndpointType") == "Interface"
-    ]
-    assert len(interface) == (5 if endpoints else 0)
-    gateways = [
-        e
-        for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
-        if e["Properties"].get("VpcEndpointType", "Gateway") == "Gateway"
-    ]
-    assert len(gateways) == (1 if nat else 0)
+    assert not synth.resources(stack, "AWS::EC2::NatGateway")
+    assert not synth.resources(stack, "AWS::EC2::EIP")
+    endpoints = [e["Properties"] for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()]
+    assert [e.get("VpcEndpointType", "Gateway") for e in endpoints] == ["Gateway"]
+    assert "s3" in json.dumps(endpoints[0]["ServiceName"])
     assert len(synth.resources(stack, "AWS::EC2::FlowLog")) == 1
 
 
+def test_every_profile_states_why_it_pays_for_nat() -> None:
+    for profile in registered().values():
+        assert profile.nat_gateways == 0 or profile.nat_reason, profile.key
+        assert not profile.vpc_endpoints or profile.nat_gateways, profile.key
+
+
 @pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
-def test_tasks_are_private_exactly_when_there_is_nat(synth: Synth, stack: str) -> None:
+def test_tasks_run_public_with_an_ip_and_admit_only_the_load_balancer(synth: Synth, stack: str) -> None:
     service = synth.one(stack, "AWS::ECS::Service")
-    public_ip = service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"]
-    has_nat = stack in ("MacroAiStagingStack", "MacroAiProductionStack")
-    assert public_ip == ("DISABLED" if has_nat else "ENABLED")
-    subnets = service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
-    if stack != PREVIEW_STACK:
-        assert all(("private" in s["Ref"]) == has_nat for s in subnets)
+    network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "ENABLED"
+    if stack == "MacroAiStagingStack":
+        assert all("public" in s["Ref"] for s in network["Subnets"])
+    if stack == ADOPTED_STACK:
+        assert network["Subnets"] == list(registered()["production"].adopted.vpc.public_subnet_ids)  # type: ignore[union-attr]
 
 
 def test_existing_vpc_is_imported_without_lookups(variant: Synth) -> None:
@@ -57,20 +59,26 @@ def test_existing_vpc_is_imported_without_lookups(variant: Synth) -> None:
         "AwsvpcConfiguration"
     ]["Subnets"]
     assert subnets == ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
-    assert (
-        variant.one(EXISTING_VPC_STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")["VpcId"]
-        == "vpc-0123456789abcdef0"
-    )
+    groups = variant.resources(EXISTING_VPC_STACK, "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+    assert {g["Properties"]["VpcId"] for g in groups} == {"vpc-0123456789abcdef0"}
 
 
-@pytest.mark.parametrize("stack", NETWORK_STACKS)
+@pytest.mark.parametrize("stack", REGISTRY_STACKS)
 def test_ecr_repository(synth: Synth, stack: str) -> None:
     repo = synth.one(stack, "AWS::ECR::Repository")
     assert repo["ImageTagMutability"] == "IMMUTABLE"
     assert repo["ImageScanningConfiguration"] == {"ScanOnPush": True}
-    rules = json.loads(repo["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    assert rules[0]["selection"]["tagStatus"] == "untagged"
-    assert rules[0]["selection"]["countType"] == "sinceImagePushed"
+    rules = sorted(
+        json.loads(repo["LifecyclePolicy"]["LifecyclePolicyText"])["rules"], key=lambda r: r["rulePriority"]
+    )
+    # First: every deployed image is selected by a rule that never reaches its count, so no later rule
+    # (ECR applies one rule per image, highest priority first) can expire it.
+    protect = rules[0]["selection"]
+    assert (protect["tagStatus"], protect["tagPrefixList"]) == ("tagged", [DEPLOYED_IMAGE_TAG_PREFIX])
+    assert protect["countType"] == "imageCountMoreThan"
+    assert protect["countNumber"] >= 100_000
+    assert rules[1]["selection"]["tagStatus"] == "untagged"
+    assert rules[1]["selection"]["countType"] == "sinceImagePushed"
     assert rules[-1]["selection"]["tagStatus"] == "any"
     assert rules[-1]["selection"]["countType"] == "imageCountMoreThan"
     assert repo["RepositoryName"].startswith("macro-ai-api-")
@@ -89,7 +97,6 @@ def test_production_keeps_its_repository_and_previews_do_not(synth: Synth) -> No
     [
         ("MacroAiHobbyStack", "development"),
         ("MacroAiStagingStack", "staging"),
-        ("MacroAiProductionStack", "production"),
         (SHARED_STACK, "preview"),
     ],
 )
@@ -102,8 +109,11 @@ def test_parameter_hierarchy_and_app_secret(
     assert all(n.startswith(f"/macro-ai/{env}/") for n in names)
     assert not {n.rsplit("/", 1)[1] for n in names} & set(contract.secrets), "no secret in Parameter Store"
     assert not {n.rsplit("/", 1)[1] for n in names} & set(OPERATOR_PARAMETERS), "operator-owned: referenced"
-    secret = synth.one(stack, "AWS::SecretsManager::Secret")
-    assert secret["Name"] == f"macro-ai/{env}/app"
+    secret = next(
+        s["Properties"]
+        for s in synth.resources(stack, "AWS::SecretsManager::Secret").values()
+        if s["Properties"]["Name"] == f"macro-ai/{env}/app"
+    )
     generator = secret["GenerateSecretString"]
     assert generator["GenerateStringKey"] == GENERATED_SECRET_KEY
     assert generator["PasswordLength"] == 64
@@ -134,7 +144,25 @@ def test_rds_only_where_the_profile_asks(synth: Synth) -> None:
     assert db["BackupRetentionPeriod"] >= 7
     subnets = synth.one("MacroAiStagingStack", "AWS::RDS::DBSubnetGroup")["SubnetIds"]
     assert len(subnets) == 2
-    assert all("private" in s["Ref"] for s in subnets)
+    assert all("database" in s["Ref"] for s in subnets), "isolated subnets: no route out, no NAT needed"
+
+
+def test_app_connects_as_its_own_database_role_not_the_master(synth: Synth) -> None:
+    stack = "MacroAiStagingStack"
+    config = registered()["staging"].database
+    login = next(
+        (k, s["Properties"])
+        for k, s in synth.resources(stack, "AWS::SecretsManager::Secret").items()
+        if k.startswith("DatabaseAppLogin")
+    )
+    shape = login[1]["GenerateSecretString"]
+    assert shape["GenerateStringKey"] == "password"
+    assert f'"username":"{config.app_user}"' in json.dumps(shape["SecretStringTemplate"]).replace("\\", "")  # type: ignore[union-attr]
+    (c,) = synth.one(stack, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    env = {e["Name"]: e["Value"] for e in c["Environment"]}
+    assert env["DATABASE_LOGIN_ID"] == {"Ref": login[0]}
+    policies = json.dumps(synth.resources(stack, "AWS::IAM::Policy"))
+    assert "MasterUserSecret" not in policies, "no role reads the master secret"
 
 
 def test_database_reachable_only_from_tasks_and_legacy(synth: Synth) -> None:
@@ -157,7 +185,7 @@ def test_database_reachable_only_from_tasks_and_legacy(synth: Synth) -> None:
         next(
             k
             for k in resources
-            if k.startswith("ApiSecurityGroup") and resources[k]["Type"] == "AWS::EC2::SecurityGroup"
+            if k.startswith("ApiSecurity") and resources[k]["Type"] == "AWS::EC2::SecurityGroup"
         ),
         next(
             k

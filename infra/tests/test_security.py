@@ -6,12 +6,21 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from infra_testkit import ALL_STACKS, ENV_STACKS, PREVIEW_STACK, Synth
+from infra_testkit import ADOPTED_STACK, ALL_STACKS, ENV_STACKS, OWN_ALB_STACKS, PREVIEW_STACK, Synth
 from macro_ai_contract.service import ServiceContract
+from macro_ai_infra.profile import ExternalDatabase, Profile, SecurityGroupDatabase
+from macro_ai_infra.profiles import registered
 
+TASK_STACKS = {
+    "MacroAiHobbyStack": "hobby",
+    "MacroAiStagingStack": "staging",
+    "MacroAiProductionStack": "production",
+    PREVIEW_STACK: "preview",
+}
 SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
 SECRET_VALUE_PATTERNS = {
     "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -24,7 +33,9 @@ SECRET_VALUE_PATTERNS = {
 }
 # Template keys that name secret material; a literal non-empty string under one of them is a leak.
 SECRET_KEYS = re.compile(r"(password|secretstring|secretvalue|apikey|accesskey|privatekey|token)$", re.I)
-ALLOWED_SECRET_KEYS = {"SecretStringTemplate"}  # checked separately: a shape with empty values
+# Checked separately: a shape whose values are empty (or, for a database login, its non-secret address).
+ALLOWED_SECRET_KEYS = {"SecretStringTemplate", "SecretString"}
+LOGIN_SHAPE_KEYS = {"username", "host", "port", "dbname"}
 
 
 def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -56,6 +67,11 @@ def secret_findings(template: dict[str, Any]) -> list[str]:
                 findings.append(f"{label}: {text[:40]}...")
     for path, key, value in walk(template):
         if key in ALLOWED_SECRET_KEYS:
+            if not isinstance(value, str):  # a token (Fn::Join): the login shape, checked by its parts
+                text = json.dumps(value)
+                if not all(f'\\"{k}\\"' in text for k in ("username", "host")) or "password" in text:
+                    findings.append(f"{path}/{key} is not a login shape")
+                continue
             shape = json.loads(value)
             if any(v != "" for v in shape.values()):
                 findings.append(f"{path}/{key} carries values")
@@ -94,7 +110,7 @@ def test_scanner_catches_planted_secrets(synth: Synth, plant: Any) -> None:
 
 
 @pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
-def test_every_contract_secret_arrives_from_secrets_manager(
+def test_every_contract_secret_arrives_from_secrets_manager_or_an_adopted_parameter(
     synth: Synth, stack: str, contract: ServiceContract
 ) -> None:
     (c,) = synth.one(stack, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
@@ -104,7 +120,11 @@ def test_every_contract_secret_arrives_from_secrets_manager(
         if stack == PREVIEW_STACK
         else '{"Ref": "ConfigurationAppSecret'
     )
+    adopted = dict(registered()["production"].adopted.existing_parameters) if stack == ADOPTED_STACK else {}  # type: ignore[union-attr]
     for name in contract.secrets:
+        if name in adopted:
+            assert f":parameter{adopted[name]}" in value_from[name], name
+            continue
         assert secret_ref in value_from[name], name
         assert f":{name}::" in value_from[name]
     names = {e["Name"] for e in c["Environment"]}
@@ -129,20 +149,55 @@ def _egress(synth: Synth, stack: str, prefix: str) -> list[dict[str, Any]]:
     return inline + separate
 
 
-@pytest.mark.parametrize("stack", [*ENV_STACKS, PREVIEW_STACK])
-def test_tasks_reach_only_https_and_postgres(synth: Synth, stack: str) -> None:
-    rules = _egress(synth, stack, "ApiSecurityGroup")
-    ports = sorted((r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in rules)
-    assert ports == [("tcp", 443, 443), ("tcp", 5432, 5432)]
-    postgres = next(r for r in rules if r["FromPort"] == 5432)
-    assert postgres.get("CidrIp") != "0.0.0.0/0"
+def _database_rule(profile: Profile, rules: list[dict[str, Any]], stack: str, synth: Synth) -> set[str]:
+    """What the task's database egress must be, from the profile's declaration alone."""
+    db = profile.database
+    if isinstance(db, ExternalDatabase):
+        return {json.dumps({"CidrIp": cidr, "port": db.port}) for cidr in db.cidrs}
+    if isinstance(db, SecurityGroupDatabase):
+        return {json.dumps({"DestinationSecurityGroupId": db.security_group_id, "port": db.port})}
+    resources = synth.raw[stack]["Resources"]
+    sg = next(
+        k
+        for k, v in resources.items()
+        if k.startswith("DatabaseSecurityGroup") and v["Type"] == "AWS::EC2::SecurityGroup"
+    )
+    return {json.dumps({"DestinationSecurityGroupId": {"Fn::GetAtt": [sg, "GroupId"]}, "port": db.port})}
 
 
-@pytest.mark.parametrize("stack", ENV_STACKS)
+def _as_peer(rule: dict[str, Any]) -> str:
+    peer = {k: rule[k] for k in ("CidrIp", "DestinationSecurityGroupId") if k in rule}
+    return json.dumps({**peer, "port": rule["FromPort"]})
+
+
+@pytest.mark.parametrize(("stack", "key"), [*TASK_STACKS.items()])
+def test_tasks_reach_their_declared_database_and_nothing_broader(synth: Synth, stack: str, key: str) -> None:
+    profile = registered()[key]
+    rules = _egress(synth, stack, "ApiSecurity")
+    https = [r for r in rules if r["FromPort"] == 443]
+    assert https == [r for r in rules if r.get("CidrIp") == "0.0.0.0/0" and r["FromPort"] == 443]
+    assert len(https) == 1
+    assert https[0]["ToPort"] == 443
+    database = [r for r in rules if r["FromPort"] != 443]
+    assert all(r["IpProtocol"] == "tcp" and r["FromPort"] == r["ToPort"] for r in database)
+    assert {_as_peer(r) for r in database} == _database_rule(profile, rules, stack, synth)
+
+
+def test_the_database_check_catches_a_broader_rule(synth: Synth) -> None:
+    profile = replace(
+        registered()["staging"], database=ExternalDatabase(host="db.example", cidrs=("203.0.113.0/24",))
+    )
+    rules = _egress(synth, "MacroAiStagingStack", "ApiSecurity")
+    database = [r for r in rules if r["FromPort"] != 443]
+    assert {_as_peer(r) for r in database} != _database_rule(profile, rules, "MacroAiStagingStack", synth)
+
+
+@pytest.mark.parametrize("stack", OWN_ALB_STACKS)
 def test_alb_reaches_only_its_targets(synth: Synth, stack: str) -> None:
     rules = _egress(synth, stack, "LoadBalancerSecurityGroup")
     assert rules
-    assert all(r["FromPort"] == 3040 and "DestinationSecurityGroupId" in r for r in rules)
+    assert all(r["FromPort"] == 3040 and r["ToPort"] == 3040 for r in rules)
+    assert all("DestinationSecurityGroupId" in r or r.get("CidrIp", "").startswith("10.") for r in rules)
 
 
 @pytest.mark.parametrize("stack", ALL_STACKS)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 from infra_testkit import ENV_STACKS, PREVIEW_STACK, Synth
 from macro_ai_contract.service import ServiceContract
-from macro_ai_infra.profiles import PROFILES
+from macro_ai_infra.profile import StackDatabase
+from macro_ai_infra.profiles import registered
 
 SERVICE_STACKS = (*ENV_STACKS, PREVIEW_STACK)
 PROFILE_OF = {
-    "MacroAiHobbyStack": PROFILES["hobby"],
-    "MacroAiStagingStack": PROFILES["staging"],
-    "MacroAiProductionStack": PROFILES["production"],
-    PREVIEW_STACK: PROFILES["preview"],
+    "MacroAiHobbyStack": registered()["hobby"],
+    "MacroAiStagingStack": registered()["staging"],
+    "MacroAiProductionStack": registered()["production"],
+    PREVIEW_STACK: registered()["preview"],
 }
 
 
@@ -85,11 +87,12 @@ def test_service_deploys_safely(synth: Synth, stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
-def test_capacity_spot_only_for_previews(synth: Synth, stack: str) -> None:
+def test_capacity_spot_where_the_profile_allows_interruptions(synth: Synth, stack: str) -> None:
     providers = {
         s["CapacityProvider"] for s in synth.one(stack, "AWS::ECS::Service")["CapacityProviderStrategy"]
     }
-    assert providers == ({"FARGATE_SPOT"} if stack == PREVIEW_STACK else {"FARGATE"})
+    assert providers == ({"FARGATE_SPOT"} if PROFILE_OF[stack].spot else {"FARGATE"})
+    assert PROFILE_OF[stack].spot == (stack != "MacroAiProductionStack")
 
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
@@ -97,11 +100,13 @@ def test_autoscaling(synth: Synth, stack: str) -> None:
     profile = PROFILE_OF[stack]
     target = synth.one(stack, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert (target["MinCapacity"], target["MaxCapacity"]) == (profile.min_capacity, profile.max_capacity)
+    policies = [
+        p["Properties"] for p in synth.resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    ]
     metrics = {
-        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
-            "PredefinedMetricType"
-        ]
-        for p in synth.resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        for p in policies
+        if p["PolicyType"] == "TargetTrackingScaling"
     }
     expected = {"ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"}
     if profile.requests_per_target:
@@ -109,6 +114,37 @@ def test_autoscaling(synth: Synth, stack: str) -> None:
     assert metrics == expected
     scheduled = {a["ScheduledActionName"]: a for a in target.get("ScheduledActions", [])}
     assert set(scheduled) == {s.name for s in profile.schedules}
+    predictive = [p for p in policies if p["PolicyType"] == "PredictiveScaling"]
+    assert len(predictive) == (1 if profile.predictive else 0)
+    if profile.predictive:
+        config = predictive[0]["PredictiveScalingPolicyConfiguration"]
+        assert config["Mode"] == ("ForecastOnly" if profile.predictive.forecast_only else "ForecastAndScale")
+        (spec,) = config["MetricSpecifications"]
+        assert spec["PredefinedMetricPairSpecification"]["PredefinedMetricType"] == "ECSServiceCPUUtilization"
+
+
+def test_predictive_scaling_switches_to_forecast_and_scale_by_profile(contract: ServiceContract) -> None:
+    from dataclasses import replace
+
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+    from macro_ai_infra.profile import PredictiveScaling
+    from macro_ai_infra.stacks.environment import EnvironmentStack
+
+    app = App()
+    grown = replace(registered()["production"], predictive=PredictiveScaling(forecast_only=False)).validate()
+    template = Template.from_stack(EnvironmentStack(app, profile=grown, contract=contract))
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {"PredictiveScalingPolicyConfiguration": Match.object_like({"Mode": "ForecastAndScale"})},
+    )
+
+
+def test_hobby_sleeps_at_night_and_weekends(synth: Synth) -> None:
+    target = synth.one("MacroAiHobbyStack", "AWS::ApplicationAutoScaling::ScalableTarget")
+    actions = {a["ScheduledActionName"]: a for a in target["ScheduledActions"]}
+    assert actions["WorkdayStop"]["ScalableTargetAction"] == {"MinCapacity": 0, "MaxCapacity": 0}
+    assert actions["WorkdayStart"]["Schedule"] == "cron(0 7 ? * MON-FRI *)"
 
 
 def test_previews_scale_to_zero_outside_working_hours(synth: Synth) -> None:
@@ -129,7 +165,7 @@ def test_request_count_scaling_is_wired_to_the_ecs_target_group(synth: Synth) ->
                     "PredefinedMetricType": "ALBRequestCountPerTarget",
                     "ResourceLabel": Match.any_value(),
                 },
-                "TargetValue": PROFILES["production"].requests_per_target,
+                "TargetValue": registered()["production"].requests_per_target,
             }
         },
     )
@@ -137,7 +173,7 @@ def test_request_count_scaling_is_wired_to_the_ecs_target_group(synth: Synth) ->
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
 def test_container_insights_on(synth: Synth, stack: str) -> None:
-    owner = "MacroAiPreviewSharedStack" if stack == PREVIEW_STACK else stack
+    owner = "MacroAiPreviewSharedStack" if stack in (PREVIEW_STACK, "MacroAiHobbyStack") else stack
     cluster = synth.one(owner, "AWS::ECS::Cluster")
     assert {"Name": "containerInsights", "Value": "enabled"} in cluster["ClusterSettings"]
     association = synth.one(owner, "AWS::ECS::ClusterCapacityProviderAssociations")
@@ -166,7 +202,7 @@ def _statements(synth: Synth, stack: str, role_prefix: str) -> list[dict[str, An
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
 def test_roles_are_least_privilege(synth: Synth, stack: str) -> None:
-    task = _statements(synth, stack, "ApiTaskRole")
+    task = _statements(synth, stack, "ApiTaskTaskRole")
     actions = {a for s in task for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert actions <= {
         "ssm:GetParametersByPath",
@@ -175,7 +211,7 @@ def test_roles_are_least_privilege(synth: Synth, stack: str) -> None:
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
     }
-    execution = _statements(synth, stack, "ApiExecutionRole")
+    execution = _statements(synth, stack, "ApiTaskExecutionRole")
     wildcard = [s for s in execution if s["Resource"] == "*"]
     assert [s["Action"] for s in wildcard] == ["ecr:GetAuthorizationToken"]
     for s in task + execution:
@@ -185,19 +221,15 @@ def test_roles_are_least_privilege(synth: Synth, stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
-def test_database_login_follows_the_rds_managed_secret(synth: Synth, stack: str) -> None:
-    """Where the stack owns the database (staging), the API reads RDS's rotating master secret; elsewhere
-    the variable is empty (the API ignores empty values) and the task role gains nothing."""
+def test_database_login_is_the_app_roles_secret(synth: Synth, stack: str) -> None:
+    """Where the stack owns the database (staging), the API reads the login of its own role (never the
+    master's); elsewhere the variable is empty (the API ignores empty values)."""
     env = {e["Name"]: e["Value"] for e in container(synth, stack)["Environment"]}
-    statements = [s for s in _statements(synth, stack, "ApiTaskRole") if s.get("Sid") == "ReadDatabaseLogin"]
-    if PROFILE_OF[stack].database is None:
+    readable = json.dumps(_statements(synth, stack, "ApiTaskTaskRole"))
+    if not isinstance(PROFILE_OF[stack].database, StackDatabase):
         assert env["DATABASE_LOGIN_ID"] == ""
-        assert statements == []
+        assert "DatabaseAppLogin" not in readable
     else:
-        reference = env["DATABASE_LOGIN_ID"]
-        assert reference == {
-            "Fn::GetAtt": [Match.any_value(), "MasterUserSecret.SecretArn"]
-        } or "MasterUserSecret" in str(reference)
-        (statement,) = statements
-        assert statement["Action"] == "secretsmanager:GetSecretValue"
-        assert statement["Resource"] == reference
+        assert env["DATABASE_LOGIN_ID"]["Ref"].startswith("DatabaseAppLogin")
+        assert env["DATABASE_LOGIN_ID"]["Ref"] in readable
+        assert "MasterUserSecret" not in readable

@@ -38,3 +38,13 @@ class StackOutput(enum.StrEnum):
 def migration_record_parameter(stack_name: str) -> str:
     """The Parameter Store name of a stack's migration lease and run record (outside the app's config)."""
     return f"/macro-ai-deploy/{stack_name}/migration"
+
+
+# macro-deploy tags an image ``deployed-<image tag>`` before a stack runs it (ECR tags are immutable, an image
+# may carry several). The registry's lifecycle rules never expire an image with this prefix, so a running
+# service, a rollback target or a stopped preview can always start again.
+DEPLOYED_IMAGE_TAG_PREFIX = "deployed-"
+
+
+def deployed_image_tag(image_tag: str) -> str:
+    return f"{DEPLOYED_IMAGE_TAG_PREFIX}{image_tag}"

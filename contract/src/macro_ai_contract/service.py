@@ -30,6 +30,7 @@ class ServiceContract:
     container_check_path: str
     drain_seconds: int  # after the detection time: the longest wait for in-flight requests and streams
     stop_timeout_seconds: int
+    shutdown_margin_seconds: int  # what the process needs after draining to exit, within the stop timeout
     health_check_interval_seconds: int
     health_check_timeout_seconds: int
     healthy_threshold: int
@@ -38,6 +39,7 @@ class ServiceContract:
     keep_alive_timeout_seconds: int
     max_request_body_bytes: int
     max_stream_seconds: int
+    unhandled_error_message: str  # the log message of an exception no handler caught
     environment: tuple[str, ...]
     secrets: tuple[str, ...]
     operator_parameters: tuple[str, ...]  # environment items operators set (config push), not the stacks
@@ -72,6 +74,7 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
         container_check_path=str(health["containerCheck"]),
         drain_seconds=int(shutdown["drainSeconds"]),
         stop_timeout_seconds=int(shutdown["stopTimeoutSeconds"]),
+        shutdown_margin_seconds=int(shutdown["marginSeconds"]),
         health_check_interval_seconds=int(balancer["healthCheckIntervalSeconds"]),
         health_check_timeout_seconds=int(balancer["healthCheckTimeoutSeconds"]),
         healthy_threshold=int(balancer["healthyThreshold"]),
@@ -80,6 +83,7 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
         keep_alive_timeout_seconds=int(http["keepAliveTimeoutSeconds"]),
         max_request_body_bytes=int(http["maxRequestBodyBytes"]),
         max_stream_seconds=int(data["streams"]["maxSeconds"]),
+        unhandled_error_message=str(data["logs"]["unhandledErrorMessage"]),
         environment=_names(data["environment"]),
         secrets=_names(data["secrets"]),
         operator_parameters=tuple(data["operatorParameters"]["names"]),
@@ -88,6 +92,16 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
     problems = []
     if contract.drain_seconds >= contract.stop_timeout_seconds:
         problems.append("drainSeconds must be shorter than stopTimeoutSeconds")
+    if contract.drain_seconds < contract.max_stream_seconds:
+        problems.append(
+            "drainSeconds must be at least streams.maxSeconds (a draining task finishes its streams)"
+        )
+    needed = contract.detection_seconds + contract.drain_seconds + contract.shutdown_margin_seconds
+    if contract.stop_timeout_seconds < needed:
+        problems.append(
+            f"stopTimeoutSeconds must be at least detection ({contract.detection_seconds}) + drainSeconds "
+            f"({contract.drain_seconds}) + marginSeconds ({contract.shutdown_margin_seconds}) = {needed}"
+        )
     if contract.stop_timeout_seconds > 120:
         problems.append("stopTimeoutSeconds above 120 is not an ECS value")
     if stray := set(contract.operator_parameters) - set(contract.environment):

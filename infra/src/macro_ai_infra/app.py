@@ -14,7 +14,8 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 from macro_ai_contract import UnknownEnvironmentError, load_contract, load_environments
 
-from macro_ai_infra.profiles import LONG_LIVED, PROFILES, with_overrides
+from macro_ai_infra.profile import SharedPlatform
+from macro_ai_infra.profiles import deployed_profiles, preview_profile, with_overrides
 from macro_ai_infra.stacks.environment import EnvironmentStack
 from macro_ai_infra.stacks.preview import PreviewSharedStack, PreviewStack
 
@@ -44,10 +45,12 @@ def build_app(app: App | None = None, **app_kwargs: Any) -> App:
         return app.node.try_get_context(key)
 
     overrides = {key: ctx(key) for key in ("domain_name", "hosted_zone_id")}
-    for key in LONG_LIVED:
-        EnvironmentStack(app, profile=with_overrides(PROFILES[key], overrides), contract=contract)
-    preview = with_overrides(PROFILES["preview"], overrides)
-    PreviewSharedStack(app, profile=preview, contract=contract)
+    preview = with_overrides(preview_profile(), overrides)
+    shared = PreviewSharedStack(app, profile=preview, contract=contract)
+    for profile in deployed_profiles():
+        stack = EnvironmentStack(app, profile=with_overrides(profile, overrides), contract=contract)
+        if isinstance(profile.platform, SharedPlatform):
+            stack.add_stack_dependency(shared)  # it imports the shared platform's exports
     pr = parse_pr(ctx("pr"))
     if pr is not None:
         PreviewStack(

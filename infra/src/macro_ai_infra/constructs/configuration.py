@@ -7,14 +7,18 @@
 - Every secret of the contract is a JSON key of one Secrets Manager secret, ``macro-ai/<env>/app``. The stack
   creates only its shape (empty values, plus a generated cookie key); operators set the values, and the
   template never carries one.
+- Adopt mode (secrets continuity): a secret or operator item the running fleet already keeps in Parameter
+  Store is injected from that parameter instead (``AdoptedPlatform.existing_parameters``), so users stay
+  signed in across the cutover; such keys are left out of the app secret.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -23,7 +27,7 @@ from constructs import Construct
 from macro_ai_contract.service import ServiceContract, load_contract
 
 from macro_ai_infra.nag import acknowledge
-from macro_ai_infra.profiles import DatabaseConfig, Profile
+from macro_ai_infra.profile import Profile, StackDatabase
 
 # Contract environment names whose values are owned by operators (config push) and injected by ECS.
 OPERATOR_PARAMETERS = load_contract().operator_parameters
@@ -91,14 +95,29 @@ def plain_environment(
 
 
 def operator_parameters(
-    scope: Construct, prefix: str, extra: tuple[str, ...] = ()
-) -> dict[str, ssm.IStringParameter]:
-    """Parameters referenced (not created here) under ``prefix``: the operator-owned ones, plus ``extra``."""
+    scope: Construct, prefix: str, extra: tuple[str, ...] = (), existing: Mapping[str, str] | None = None
+) -> dict[str, ssm.IParameter]:
+    """Parameters referenced (not created here): the operator-owned ones, plus ``extra``, under ``prefix``
+    unless ``existing`` names where the running fleet keeps one."""
+    existing = existing or {}
     return {
         name: ssm.StringParameter.from_string_parameter_name(
-            scope, f"Operator{name.title().replace('_', '')}", f"{prefix}{name}"
+            scope, f"Operator{name.title().replace('_', '')}", existing.get(name, f"{prefix}{name}")
         )
         for name in (*OPERATOR_PARAMETERS, *extra)
+    }
+
+
+def existing_secret_parameters(
+    scope: Construct, names: tuple[str, ...], existing: Mapping[str, str]
+) -> dict[str, ssm.IParameter]:
+    """Contract secrets the running fleet keeps as SecureString parameters (adopt mode)."""
+    return {
+        name: ssm.StringParameter.from_secure_string_parameter_attributes(
+            scope, f"Existing{name.title().replace('_', '')}", parameter_name=existing[name]
+        )
+        for name in names
+        if name in existing
     }
 
 
@@ -115,13 +134,23 @@ class Configuration(Construct):
         settings: dict[str, str] | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        existing = dict(profile.adopted.existing_parameters) if profile.adopted else {}
         self.prefix = profile.env.parameter_prefix
         self.parameter_path_arn_suffix = f"parameter{self.prefix}*"
 
-        self.setting_parameters: dict[str, ssm.StringParameter] = {}
+        self.setting_parameters: dict[str, ssm.IParameter] = {}
         for name, value in (settings or {}).items():
-            if not value:
-                continue  # SSM rejects empty strings: an absent parameter means "unset" (the app default)
+            if name in existing:
+                # Adopt mode: the running fleet owns its hierarchy; a parameter it already has is read, not
+                # created (CloudFormation cannot create a name that exists).
+                self.setting_parameters[name] = ssm.StringParameter.from_string_parameter_name(
+                    self, f"Existing{name.title().replace('_', '')}", existing[name]
+                )
+                continue
+            if not value or profile.adopted is not None:
+                # SSM rejects empty strings (absent means "unset"); in adopt mode the tasks get the settings
+                # as plain environment and nothing is written into the running fleet's hierarchy.
+                continue
             self.setting_parameters[name] = ssm.StringParameter(
                 self,
                 f"Setting{name.title().replace('_', '')}",
@@ -131,17 +160,20 @@ class Configuration(Construct):
                 tier=ssm.ParameterTier.STANDARD,
             )
 
-        self.operator_parameters: dict[str, ssm.IStringParameter] = operator_parameters(self, self.prefix)
+        self.operator_parameters = operator_parameters(self, self.prefix, existing=existing)
         # What ECS injects from Parameter Store: operator-owned items and secret-looking setting names.
         missing = [n for n in split_settings(settings or {})[1] if n not in self.setting_parameters]
         if missing:
             raise ValueError(f"settings with secret-looking names need a value to inject: {missing}")
-        self.injected_parameters: dict[str, ssm.IStringParameter] = {
+        adopted_secrets = existing_secret_parameters(self, contract.secrets, existing)
+        self.injected_parameters: dict[str, ssm.IParameter] = {
             **self.operator_parameters,
+            **adopted_secrets,
             **{name: self.setting_parameters[name] for name in split_settings(settings or {})[1]},
         }
+        # Contract secrets the task reads from the app secret: all but those the running fleet already has.
+        self.app_secret_keys = tuple(name for name in contract.secrets if name not in adopted_secrets)
 
-        template = {name: "" for name in contract.secrets if name != GENERATED_SECRET_KEY}
         self.app_secret = secretsmanager.Secret(
             self,
             "AppSecret",
@@ -150,16 +182,9 @@ class Configuration(Construct):
                 f"{contract.service} secrets ({profile.environment}): one JSON key per secret of the "
                 "service contract. Values are set by operators, never by the template."
             ),
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(template, sort_keys=True),
-                generate_string_key=GENERATED_SECRET_KEY,
-                password_length=64,
-                exclude_punctuation=True,
-                exclude_uppercase=True,
-                include_space=False,
-                exclude_characters=_NOT_HEX,
-            ),
             removal_policy=RemovalPolicy.RETAIN if profile.retain_data else RemovalPolicy.DESTROY,
+            generate_secret_string=_generated_cookie_key(self.app_secret_keys),
+            secret_object_value=_empty_shape(self.app_secret_keys),
         )
         acknowledge(
             self.app_secret,
@@ -167,13 +192,37 @@ class Configuration(Construct):
             (
                 "The app secret holds third-party credentials (Cognito client secret, model provider key, "
                 "client API key) that are rotated by their issuers and written by operators; no Lambda can "
-                "rotate them. The database password that can rotate is the RDS-managed master secret."
+                "rotate them. Database passwords are not in it (RDS-managed master secret, app-role login)."
             ),
         )
 
 
+def _generated_cookie_key(keys: tuple[str, ...]) -> secretsmanager.SecretStringGenerator | None:
+    """Empty values for operators to fill, and the cookie key generated (64 hex) when the stack owns it."""
+    if GENERATED_SECRET_KEY not in keys:
+        return None
+    template = {name: "" for name in keys if name != GENERATED_SECRET_KEY}
+    return secretsmanager.SecretStringGenerator(
+        secret_string_template=json.dumps(template, sort_keys=True),
+        generate_string_key=GENERATED_SECRET_KEY,
+        password_length=64,
+        exclude_punctuation=True,
+        exclude_uppercase=True,
+        include_space=False,
+        exclude_characters=_NOT_HEX,
+    )
+
+
+def _empty_shape(keys: tuple[str, ...]) -> dict[str, SecretValue] | None:
+    """Adopt mode keeps the running fleet's cookie key: nothing to generate, only empty values to fill."""
+    if GENERATED_SECRET_KEY in keys:
+        return None
+    return {name: SecretValue.unsafe_plain_text("") for name in sorted(keys)}
+
+
 class Database(Construct):
-    """RDS PostgreSQL with an RDS-managed master secret (rotated by RDS every 7 days, no Lambda)."""
+    """RDS PostgreSQL: an RDS-managed master secret (rotated by RDS, no Lambda) for administration only, and
+    a login secret of the app's own role, which the tasks use (docs/infra.md, "Database role")."""
 
     def __init__(
         self,
@@ -181,12 +230,12 @@ class Database(Construct):
         construct_id: str,
         *,
         profile: Profile,
-        config: DatabaseConfig,
+        config: StackDatabase,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.port = 5432
+        self.port = config.port
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -212,7 +261,7 @@ class Database(Construct):
             max_allocated_storage=config.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
-            db_name="macroai",
+            db_name=config.database_name,
             master_username="macroai",
             manage_master_user_password=True,
             multi_az=config.multi_az,
@@ -233,8 +282,9 @@ class Database(Construct):
             acknowledge(
                 self.instance,
                 "AwsSolutions-RDS3",
-                "Single-AZ by profile choice for a non-production database: a failover costs minutes of "
-                "downtime there, and Multi-AZ doubles the instance cost. Production profiles set multi_az.",
+                f"Single-AZ by the {profile.key} profile's choice (StackDatabase.multi_az=False): a failover "
+                "costs minutes of downtime there, and Multi-AZ doubles the instance cost; a profile that "
+                "needs it sets multi_az=True and this acknowledgment disappears.",
             )
         acknowledge(
             self.instance,
@@ -244,3 +294,32 @@ class Database(Construct):
         )
         self.master_secret_arn = self.instance.attr_master_user_secret_secret_arn
         self.endpoint = self.instance.attr_endpoint_address
+        # The app's own role (no rds_superuser, no CREATEROLE): created once with the grant step in
+        # docs/infra.md, from this secret's password; the tasks read only this secret, never the master's.
+        shape = {
+            "username": config.app_user,
+            "host": self.endpoint,
+            "port": str(config.port),
+            "dbname": config.database_name,
+        }
+        self.app_login = secretsmanager.Secret(
+            self,
+            "AppLogin",
+            secret_name=f"{profile.env.secret_name.rsplit('/', 1)[0]}/database-app-user",
+            description=f"macro-ai {profile.environment}: login of the app's database role {config.app_user}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=Stack.of(self).to_json_string(shape),
+                generate_string_key="password",
+                password_length=40,
+                exclude_punctuation=True,
+                include_space=False,
+            ),
+            removal_policy=RemovalPolicy.RETAIN if profile.retain_data else RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.app_login,
+            "AwsSolutions-SMG4",
+            "No rotation Lambda: the app role's password is set by the documented grant step (ALTER ROLE "
+            "this secret's value) and changed the same way; the API re-reads this secret at run time, so a "
+            "new password needs no redeploy. The master password is rotated by RDS itself.",
+        )

@@ -1,9 +1,13 @@
-"""Cost: a monthly AWS Budget on the environment's cost-allocation tag, with alerts; tags on everything."""
+"""Cost: a monthly AWS Budget and a Cost Anomaly Detection monitor on the environment's cost-allocation tag,
+both alerting the alarm topic; tags on everything."""
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Tags
 from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_ce as ce
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
@@ -29,6 +33,7 @@ class Budget(Construct):
         cost_center: str,
         topic: sns.ITopic,
         emails: tuple[str, ...],
+        anomaly_threshold_usd: int,
     ) -> None:
         super().__init__(scope, construct_id)
         subscribers = [budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic.topic_arn)]
@@ -58,4 +63,32 @@ class Budget(Construct):
                 )
                 for kind, threshold in alerts
             ],
+        )
+        # Beside the budget: an unexpected bill (a runaway scale-out, a forgotten NAT) alerts within a day,
+        # not at 80 % of the month's budget.
+        self.anomaly_monitor = ce.CfnAnomalyMonitor(
+            self,
+            "AnomalyMonitor",
+            monitor_name=f"{name}-cost",
+            monitor_type="CUSTOM",
+            monitor_specification=json.dumps(
+                {"Tags": {"Key": f"user:{COST_TAG}", "Values": [cost_center], "MatchOptions": ["EQUALS"]}}
+            ),
+        )
+        self.anomaly_subscription = ce.CfnAnomalySubscription(
+            self,
+            "AnomalySubscription",
+            subscription_name=f"{name}-cost-anomalies",
+            frequency="IMMEDIATE",  # SNS subscribers get each anomaly as it is detected
+            monitor_arn_list=[self.anomaly_monitor.attr_monitor_arn],
+            subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="SNS", address=topic.topic_arn)],
+            threshold_expression=json.dumps(
+                {
+                    "Dimensions": {
+                        "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+                        "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+                        "Values": [str(anomaly_threshold_usd)],
+                    }
+                }
+            ),
         )

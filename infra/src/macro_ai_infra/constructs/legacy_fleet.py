@@ -18,8 +18,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from macro_ai_infra.constructs.load_balancer import api_target_group
+from macro_ai_infra.constructs.task_security import TaskSecurityGroup
 from macro_ai_infra.nag import acknowledge, acknowledge_parameter_path, parameter_path_arns
-from macro_ai_infra.profiles import LegacyFleetConfig, Profile
+from macro_ai_infra.profile import LegacyFleetConfig, Profile
+from macro_ai_infra.timing import DrainTiming
 
 APP_DIR = "/opt/macro-ai-api"
 ENV_FILE = "/etc/macro-ai-api.env"
@@ -96,31 +98,21 @@ class LegacyFleet(Construct):
         parameter_prefix: str,
         app_secret: secretsmanager.ISecret,
         notifications_topic: sns.ITopic,
-        database_security_group: ec2.ISecurityGroup | None,
-        database_cidr: str | None,
+        stack_database_group: ec2.ISecurityGroup | None,
+        timing: DrainTiming,
     ) -> None:
         super().__init__(scope, construct_id)
         config = profile.legacy
-
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = TaskSecurityGroup(
             self,
             "SecurityGroup",
-            vpc=vpc,
             description=f"{name} legacy EC2 API: inbound only from the load balancer",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_ingress_rule(
-            load_balancer_security_group, ec2.Port.tcp(port), "from the load balancer only"
-        )
-        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs, packages, S3")
-        if database_security_group is not None:
-            self.security_group.connections.allow_to(
-                database_security_group, ec2.Port.tcp(5432), "PostgreSQL"
-            )
-        elif database_cidr is not None:
-            self.security_group.add_egress_rule(
-                ec2.Peer.ipv4(database_cidr), ec2.Port.tcp(5432), "PostgreSQL"
-            )
+            vpc=vpc,
+            port=port,
+            load_balancer_security_group=load_balancer_security_group,
+            database=profile.database,
+            stack_database_group=stack_database_group,
+        ).group
 
         self.role = iam.Role(
             self,
@@ -162,7 +154,8 @@ class LegacyFleet(Construct):
             self,
             "LaunchTemplate",
             instance_type=ec2.InstanceType(config.instance_type),
-            machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
+            # Pinned by id: an image-only deploy of the API must not replace the fleet with a newer AMI.
+            machine_image=ec2.MachineImage.generic_linux({profile.region: config.machine_image_id}),
             role=self.role,
             security_group=self.security_group,
             user_data=user_data,
@@ -191,6 +184,13 @@ class LegacyFleet(Construct):
                 grace_period=Duration.minutes(5),
             ),
             notifications=[autoscaling.NotificationConfiguration(topic=notifications_topic)],
+            # A change of the launch template replaces instances in batches, keeping capacity in service.
+            update_policy=autoscaling.UpdatePolicy.rolling_update(
+                min_instances_in_service=config.min_size,
+                max_batch_size=1,
+                pause_time=Duration.minutes(5),
+                wait_on_resource_signals=False,
+            ),
         )
         self.target_group = api_target_group(
             self,
@@ -198,7 +198,7 @@ class LegacyFleet(Construct):
             vpc=vpc,
             port=port,
             health_check_path=config.health_check_path,
-            deregistration_delay_seconds=profile.deregistration_delay_seconds,
+            timing=timing,
             target_type=elbv2.TargetType.INSTANCE,
         )
         self.auto_scaling_group.attach_to_application_target_group(self.target_group)

@@ -12,14 +12,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from macro_ai_infra.nag import acknowledge
-from macro_ai_infra.profiles import Profile
+from macro_ai_infra.profile import Profile
+from macro_ai_infra.timing import DrainTiming
 
-# Target health: a new task counts as healthy after HEALTHY_THRESHOLD x INTERVAL, a broken one is taken out
-# after UNHEALTHY_THRESHOLD x INTERVAL. See docs/infra.md for the worst case of one rolling step.
-HEALTH_INTERVAL_SECONDS = 10
-HEALTH_TIMEOUT_SECONDS = 5
-HEALTHY_THRESHOLD = 2
-UNHEALTHY_THRESHOLD = 3
 ACCESS_LOG_EXPIRY_DAYS = 90
 
 
@@ -37,9 +32,10 @@ def api_target_group(
     vpc: ec2.IVpc,
     port: int,
     health_check_path: str,
-    deregistration_delay_seconds: int,
+    timing: DrainTiming,
     target_type: elbv2.TargetType = elbv2.TargetType.IP,
 ) -> elbv2.ApplicationTargetGroup:
+    """Health-check and drain timing from the service contract (``timing``), never re-typed here."""
     return elbv2.ApplicationTargetGroup(
         scope,
         construct_id,
@@ -47,14 +43,14 @@ def api_target_group(
         port=port,
         protocol=elbv2.ApplicationProtocol.HTTP,
         target_type=target_type,
-        deregistration_delay=Duration.seconds(deregistration_delay_seconds),
+        deregistration_delay=Duration.seconds(timing.deregistration_delay_seconds),
         health_check=elbv2.HealthCheck(
             path=health_check_path,
             healthy_http_codes="200",
-            interval=Duration.seconds(HEALTH_INTERVAL_SECONDS),
-            timeout=Duration.seconds(HEALTH_TIMEOUT_SECONDS),
-            healthy_threshold_count=HEALTHY_THRESHOLD,
-            unhealthy_threshold_count=UNHEALTHY_THRESHOLD,
+            interval=Duration.seconds(timing.health_check_interval_seconds),
+            timeout=Duration.seconds(timing.health_check_timeout_seconds),
+            healthy_threshold_count=timing.healthy_threshold,
+            unhealthy_threshold_count=timing.unhealthy_threshold,
         ),
     )
 
@@ -73,6 +69,7 @@ class PublicLoadBalancer(Construct):
         zone: route53.IHostedZone,
         certificate_domain: str,
         name: str,
+        idle_timeout_seconds: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -97,7 +94,8 @@ class PublicLoadBalancer(Construct):
             vpc_subnets=subnets,
             internet_facing=True,
             security_group=self.security_group,
-            idle_timeout=Duration.seconds(profile.alb_idle_timeout_seconds),
+            # Below the app's keep-alive (service contract): the balancer closes idle connections first.
+            idle_timeout=Duration.seconds(idle_timeout_seconds),
             drop_invalid_header_fields=True,
             http2_enabled=True,
             deletion_protection=profile.retain_data,

@@ -1,4 +1,5 @@
-"""Monitoring: SNS alarm topic (KMS), rollout-gate alarms per target group, CPU/memory alarms, dashboard."""
+"""Monitoring: SNS alarm topic (KMS), the rollout gates (deploy rollback alarms, migration gates and the
+safety net's trigger), CPU/memory alarms, dashboard."""
 
 from __future__ import annotations
 
@@ -10,13 +11,26 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from macro_ai_infra.profiles import AlarmThresholds
+from macro_ai_infra.profile import AlarmThresholds
 
 PERIOD = Duration.minutes(1)
-ROLLOUT_GATES = ("5xx-rate", "latency-p99", "unhealthy-hosts")
+# ECS deployments roll back on these (the failures a health check does not see).
+DEPLOYMENT_GATES = ("ecs-5xx-rate", "ecs-latency-p99", "elb-5xx")
+# A migration step holds only while none of these is in ALARM; the safety net reverts on any of them.
+ROLLOUT_GATES = (
+    *DEPLOYMENT_GATES,
+    "ecs-unhealthy-hosts",
+    "ecs-no-healthy-hosts",
+    "ecs-connection-errors",
+    "ecs-unhandled-errors",
+)
+METRIC_NAMESPACE = "MacroAi"
+# Services that publish to the alarm topic (CloudWatch alarms, budgets, cost anomaly detection).
+PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com")
 
 
 class AlarmTopic(Construct):
@@ -32,7 +46,7 @@ class AlarmTopic(Construct):
             description=f"{name} alarm notifications",
             enable_key_rotation=True,
         )
-        for service in ("cloudwatch.amazonaws.com", "budgets.amazonaws.com"):
+        for service in PUBLISHERS:
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
                     actions=["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -45,9 +59,9 @@ class AlarmTopic(Construct):
         )
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="BudgetsPublish",
+                sid="CostAlertsPublish",
                 actions=["sns:Publish"],
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
+                principals=[iam.ServicePrincipal(p) for p in PUBLISHERS[1:]],
                 resources=[self.topic.topic_arn],
             )
         )
@@ -59,17 +73,6 @@ class AlarmTopic(Construct):
                 protocol=sns.SubscriptionProtocol.EMAIL,
                 endpoint=email,
             )
-
-
-@dataclass(frozen=True)
-class TargetGroupAlarms:
-    error_rate: cloudwatch.Alarm
-    latency: cloudwatch.Alarm
-    unhealthy: cloudwatch.Alarm
-
-    @property
-    def all(self) -> list[cloudwatch.Alarm]:
-        return [self.error_rate, self.latency, self.unhealthy]
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,160 @@ class TargetGroupMetrics:
             period=PERIOD,
         )
 
+    def elb_5xx(self) -> cloudwatch.Metric:
+        """5xx the load balancer generated itself (no target, target reset, timeouts): whole balancer."""
+        return cloudwatch.Metric(
+            namespace="AWS/ApplicationELB",
+            metric_name="HTTPCode_ELB_5XX_Count",
+            dimensions_map={"LoadBalancer": self.load_balancer_full_name},
+            period=PERIOD,
+            statistic="Sum",
+        )
+
+
+class _AlarmFactory:
+    def __init__(self, scope: Construct, thresholds: AlarmThresholds, topic: sns.ITopic) -> None:
+        self.scope, self.thresholds = scope, thresholds
+        self.action = cw_actions.SnsAction(topic)
+
+    def __call__(
+        self,
+        construct_id: str,
+        alarm_name: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        below: bool = False,
+    ) -> cloudwatch.Alarm:
+        created = cloudwatch.Alarm(
+            self.scope,
+            construct_id,
+            alarm_name=alarm_name,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=(
+                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+                if below
+                else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+            ),
+            evaluation_periods=self.thresholds.evaluation_periods,
+            datapoints_to_alarm=self.thresholds.datapoints_to_alarm,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        created.add_alarm_action(self.action)
+        created.add_ok_action(self.action)
+        return created
+
+
+class RolloutAlarms(Construct):
+    """The gates of a deploy and of each migration step, built before the service (it names them)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        thresholds: AlarmThresholds,
+        topic: sns.ITopic,
+        ecs_target_group: TargetGroupMetrics,
+        legacy_target_group: TargetGroupMetrics | None,
+        log_group: logs.ILogGroup,
+        unhandled_error_message: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        alarm = _AlarmFactory(self, thresholds, topic)
+        ecs = ecs_target_group
+        unhandled = logs.MetricFilter(
+            self,
+            "UnhandledErrors",
+            log_group=log_group,
+            metric_namespace=METRIC_NAMESPACE,
+            metric_name=f"{name}-unhandled-errors",
+            # The service logs one JSON line per exception no handler caught (service contract, "logs").
+            filter_pattern=logs.FilterPattern.string_value("$.message", "=", unhandled_error_message),
+            metric_value="1",
+            default_value=0,
+        )
+        self.by_gate: dict[str, cloudwatch.Alarm] = {
+            "ecs-5xx-rate": alarm(
+                "EcsErrorRate",
+                f"{name}-ecs-5xx-rate",
+                ecs.error_rate(),
+                thresholds.target_5xx_rate_percent,
+                "ECS target group: 5xx responses in % of requests",
+            ),
+            "ecs-latency-p99": alarm(
+                "EcsLatencyP99",
+                f"{name}-ecs-latency-p99",
+                ecs.latency("p99"),
+                thresholds.p99_latency_seconds,
+                "ECS target group: p99 response time (s)",
+            ),
+            "elb-5xx": alarm(
+                "Elb5xx",
+                f"{name}-elb-5xx",
+                ecs.elb_5xx(),
+                thresholds.elb_5xx_count,
+                "5xx generated by the load balancer itself (no healthy target, resets, timeouts) per minute",
+            ),
+            "ecs-unhealthy-hosts": alarm(
+                "EcsUnhealthy",
+                f"{name}-ecs-unhealthy-hosts",
+                ecs.unhealthy(),
+                thresholds.unhealthy_hosts,
+                "ECS target group: unhealthy targets",
+            ),
+            "ecs-no-healthy-hosts": alarm(
+                "EcsNoHealthyHosts",
+                f"{name}-ecs-no-healthy-hosts",
+                ecs.healthy(),
+                1,
+                "ECS target group: no healthy target",
+                below=True,
+            ),
+            "ecs-connection-errors": alarm(
+                "EcsConnectionErrors",
+                f"{name}-ecs-connection-errors",
+                ecs.metric("TargetConnectionErrorCount", "Sum"),
+                thresholds.connection_errors,
+                "ECS target group: connections the load balancer could not open to a target, per minute",
+            ),
+            "ecs-unhandled-errors": alarm(
+                "EcsUnhandledErrors",
+                f"{name}-ecs-unhandled-errors",
+                unhandled.metric(period=PERIOD, statistic="Sum"),
+                thresholds.unhandled_errors,
+                "API log lines of exceptions no handler caught, per minute",
+            ),
+        }
+        self.legacy_no_healthy = (
+            alarm(
+                "LegacyNoHealthyHosts",
+                f"{name}-legacy-no-healthy-hosts",
+                legacy_target_group.healthy(),
+                1,
+                "legacy target group: no healthy target (a rollback to it would fail)",
+                below=True,
+            )
+            if legacy_target_group is not None
+            else None
+        )
+        # Literal names (not tokens), so the output is a plain string the operator CLI can split.
+        self.rollout_alarm_names = [f"{name}-{gate}" for gate in ROLLOUT_GATES]
+        self.deployment_alarm_names = [f"{name}-{gate}" for gate in DEPLOYMENT_GATES]
+        if self.rollout_alarm_names != [self.by_gate[g].node.default_child.alarm_name for g in ROLLOUT_GATES]:  # type: ignore[union-attr]
+            raise RuntimeError("rollout gate names drifted from the alarms they name")
+
+    @property
+    def all(self) -> list[cloudwatch.Alarm]:
+        return [*self.by_gate.values(), *([self.legacy_no_healthy] if self.legacy_no_healthy else [])]
+
 
 class Monitoring(Construct):
+    """CPU and memory alarms of the service, and (optionally) the dashboard of both fleets."""
+
     def __init__(
         self,
         scope: Construct,
@@ -128,64 +283,13 @@ class Monitoring(Construct):
         topic: sns.ITopic,
         service: ecs.FargateService,
         cluster_name: str,
+        gates: RolloutAlarms,
         ecs_target_group: TargetGroupMetrics,
         legacy_target_group: TargetGroupMetrics | None,
         dashboard: bool,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.topic = topic
-        action = cw_actions.SnsAction(topic)
-
-        def alarm(
-            construct_id: str, alarm_name: str, metric: cloudwatch.IMetric, threshold: float, description: str
-        ) -> cloudwatch.Alarm:
-            created = cloudwatch.Alarm(
-                self,
-                construct_id,
-                alarm_name=alarm_name,
-                alarm_description=description,
-                metric=metric,
-                threshold=threshold,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=thresholds.evaluation_periods,
-                datapoints_to_alarm=thresholds.datapoints_to_alarm,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            created.add_alarm_action(action)
-            created.add_ok_action(action)
-            return created
-
-        def target_group_alarms(
-            prefix: str, label: str, target_group: TargetGroupMetrics
-        ) -> TargetGroupAlarms:
-            return TargetGroupAlarms(
-                error_rate=alarm(
-                    f"{prefix}ErrorRate",
-                    f"{name}-{label}-5xx-rate",
-                    target_group.error_rate(),
-                    thresholds.target_5xx_rate_percent,
-                    f"{label} target group: 5xx responses in % of requests",
-                ),
-                latency=alarm(
-                    f"{prefix}LatencyP99",
-                    f"{name}-{label}-latency-p99",
-                    target_group.latency("p99"),
-                    thresholds.p99_latency_seconds,
-                    f"{label} target group: p99 response time (s)",
-                ),
-                unhealthy=alarm(
-                    f"{prefix}Unhealthy",
-                    f"{name}-{label}-unhealthy-hosts",
-                    target_group.unhealthy(),
-                    thresholds.unhealthy_hosts,
-                    f"{label} target group: unhealthy targets",
-                ),
-            )
-
-        self.ecs_alarms = target_group_alarms("Ecs", "ecs", ecs_target_group)
-        self.legacy_alarms = (
-            target_group_alarms("Legacy", "legacy", legacy_target_group) if legacy_target_group else None
-        )
+        alarm = _AlarmFactory(self, thresholds, topic)
         self.cpu_alarm = alarm(
             "Cpu",
             f"{name}-ecs-cpu",
@@ -200,12 +304,6 @@ class Monitoring(Construct):
             thresholds.memory_percent,
             "ECS service memory utilization (%)",
         )
-        # The gates of a rollout step: the new fleet's 5xx rate, latency and unhealthy hosts. Literal names
-        # (not tokens), so the output is a plain string the operator CLI can split.
-        self.rollout_alarm_names = [f"{name}-ecs-{suffix}" for suffix in ROLLOUT_GATES]
-        if self.rollout_alarm_names != [a.node.default_child.alarm_name for a in self.ecs_alarms.all]:  # type: ignore[union-attr]
-            raise RuntimeError("rollout gate names drifted from the alarms they name")
-
         if dashboard:
             groups = [("ECS", ecs_target_group)]
             if legacy_target_group is not None:
@@ -262,12 +360,7 @@ class Monitoring(Construct):
             board.add_widgets(
                 cloudwatch.AlarmStatusWidget(
                     title="Alarms",
-                    alarms=[
-                        *self.ecs_alarms.all,
-                        self.cpu_alarm,
-                        self.memory_alarm,
-                        *(self.legacy_alarms.all if self.legacy_alarms else []),
-                    ],
+                    alarms=[*gates.all, self.cpu_alarm, self.memory_alarm],
                     width=24,
                 )
             )

@@ -8,7 +8,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from macro_ai_infra.constructs import log_retention
-from macro_ai_infra.profiles import Profile
+from macro_ai_infra.profile import Profile, StackDatabase
 
 # Interface endpoints a private Fargate task needs to start without a NAT round trip to AWS APIs.
 INTERFACE_ENDPOINTS = {
@@ -46,6 +46,13 @@ class Network(Construct):
             subnets = [
                 ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
             ]
+            if isinstance(profile.database, StackDatabase):
+                # An in-stack database sits in isolated subnets: no route to the internet, no NAT needed.
+                subnets.append(
+                    ec2.SubnetConfiguration(
+                        name="database", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                    )
+                )
             if self.private_tasks:
                 subnets.append(
                     ec2.SubnetConfiguration(
@@ -81,28 +88,29 @@ class Network(Construct):
             if self.private_tasks
             else self.public_subnets
         )
+        self.database_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         self.assign_public_ip = not self.private_tasks
 
-        if self.private_tasks:
-            # S3 gateway endpoint is free and carries the ECR image layers.
+        if existing is None:
+            # The S3 gateway endpoint is free and carries the ECR image layers (public or private tasks).
             self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
-            if profile.vpc_endpoints:
-                self.endpoint_security_group = ec2.SecurityGroup(
-                    self,
-                    "EndpointSecurityGroup",
-                    vpc=self.vpc,
-                    description="interface VPC endpoints: HTTPS from inside the VPC",
-                    allow_all_outbound=False,
+        if self.private_tasks and profile.vpc_endpoints:
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="interface VPC endpoints: HTTPS from inside the VPC",
+                allow_all_outbound=False,
+            )
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(self.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
+            )
+            for name, service in INTERFACE_ENDPOINTS.items():
+                self.vpc.add_interface_endpoint(
+                    name,
+                    service=service,
+                    subnets=self.task_subnets,
+                    private_dns_enabled=True,
+                    open=False,
+                    security_groups=[self.endpoint_security_group],
                 )
-                self.endpoint_security_group.add_ingress_rule(
-                    ec2.Peer.ipv4(self.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
-                )
-                for name, service in INTERFACE_ENDPOINTS.items():
-                    self.vpc.add_interface_endpoint(
-                        name,
-                        service=service,
-                        subnets=self.task_subnets,
-                        private_dns_enabled=True,
-                        open=False,
-                        security_groups=[self.endpoint_security_group],
-                    )

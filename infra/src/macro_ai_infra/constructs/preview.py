@@ -2,7 +2,8 @@
 
 The shared stack (one ALB, one wildcard certificate, one cluster, one VPC without NAT) exports a fixed set of
 names; a preview stack imports them, so it synthesizes alone, from its PR number only, and is torn down
-without touching anything shared. A preview is a host-header rule on the shared HTTPS listener.
+without touching anything shared. A preview is a host-header rule on the shared HTTPS listener; an environment
+with ``SharedPlatform`` (hobby) is served the same way.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from macro_ai_contract import load_environments
 
-from macro_ai_infra.constructs.load_balancer import api_target_group
+from macro_ai_infra.constructs.load_balancer import import_zone
+from macro_ai_infra.constructs.platform import Platform
+from macro_ai_infra.profile import Profile
 
 SHARED_STACK_NAME = load_environments().preview_shared_stack
 EXPORT_PREFIX = "MacroAiPreviewShared"
@@ -43,7 +44,9 @@ SHARED_EXPORT_KEYS = (
     "AppSecretArn",
     "AlarmTopicArn",
 )
-MAX_RULE_PRIORITY = 50000
+# Listener rule priorities 1..50000: previews take their PR number, long-lived hosts on the shared listener
+# take priorities above MAX_RULE_PRIORITY.
+MAX_RULE_PRIORITY = 49000
 
 
 def export_name(key: str) -> str:
@@ -60,23 +63,17 @@ def rule_priority(pr: int) -> int:
 
 
 @dataclass(frozen=True)
-class SharedPreviewPlatform:
-    """The shared platform as seen from a preview stack (imported by export name)."""
+class SharedPreviewResources:
+    """What the shared stack owns for every preview besides the platform: image repository, secret, topic."""
 
-    vpc: ec2.IVpc
-    vpc_cidr: str
-    cluster: ecs.ICluster
-    load_balancer: elbv2.IApplicationLoadBalancer
-    load_balancer_full_name: str
-    load_balancer_security_group: ec2.ISecurityGroup
-    listener: elbv2.IApplicationListener
-    listener_arn: str
     repository: ecr.IRepository
     app_secret: secretsmanager.ISecret
     alarm_topic: sns.ITopic
 
 
-def import_shared_platform(scope: Construct) -> SharedPreviewPlatform:
+def import_shared_platform(scope: Construct, profile: Profile) -> tuple[Platform, SharedPreviewResources]:
+    """The shared preview platform, imported by export name (a preview, or an environment served on it)."""
+
     def imp(key: str) -> str:
         return Fn.import_value(export_name(key))
 
@@ -107,61 +104,24 @@ def import_shared_platform(scope: Construct) -> SharedPreviewPlatform:
     cluster = ecs.Cluster.from_cluster_attributes(
         scope, "SharedCluster", cluster_name=imp("ClusterName"), vpc=vpc, security_groups=[]
     )
-    repository = ecr.Repository.from_repository_name(scope, "SharedRepository", imp("RepositoryName"))
-    app_secret = secretsmanager.Secret.from_secret_complete_arn(scope, "SharedAppSecret", imp("AppSecretArn"))
-    topic = sns.Topic.from_topic_arn(scope, "SharedAlarmTopic", imp("AlarmTopicArn"))
-    return SharedPreviewPlatform(
+    platform = Platform(
         vpc=vpc,
         vpc_cidr=imp("VpcCidr"),
+        task_subnets=ec2.SubnetSelection(subnets=vpc.public_subnets),
+        assign_public_ip=True,
         cluster=cluster,
-        load_balancer=load_balancer,
-        load_balancer_full_name=imp("LoadBalancerFullName"),
-        load_balancer_security_group=alb_sg,
         listener=listener,
         listener_arn=listener_arn,
-        repository=repository,
-        app_secret=app_secret,
-        alarm_topic=topic,
+        load_balancer_security_group=alb_sg,
+        load_balancer_full_name=imp("LoadBalancerFullName"),
+        zone=import_zone(scope, "Zone", profile),
+        alias_target=load_balancer,
     )
-
-
-class PreviewRoute(Construct):
-    """Target group + host-header rule on the shared listener + ``pr-<n>-api.<domain>`` alias record."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        pr: int,
-        host: str,
-        port: int,
-        health_check_path: str,
-        deregistration_delay_seconds: int,
-        platform: SharedPreviewPlatform,
-        zone: route53.IHostedZone,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.target_group = api_target_group(
-            self,
-            "TargetGroup",
-            vpc=platform.vpc,
-            port=port,
-            health_check_path=health_check_path,
-            deregistration_delay_seconds=deregistration_delay_seconds,
-        )
-        self.rule = elbv2.ApplicationListenerRule(
-            self,
-            "HostRule",
-            listener=platform.listener,
-            priority=rule_priority(pr),
-            conditions=[elbv2.ListenerCondition.host_headers([host])],
-            action=elbv2.ListenerAction.forward([self.target_group]),
-        )
-        self.record = route53.ARecord(
-            self,
-            "Alias",
-            zone=zone,
-            record_name=host,
-            target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(platform.load_balancer)),
-        )
+    resources = SharedPreviewResources(
+        repository=ecr.Repository.from_repository_name(scope, "SharedRepository", imp("RepositoryName")),
+        app_secret=secretsmanager.Secret.from_secret_complete_arn(
+            scope, "SharedAppSecret", imp("AppSecretArn")
+        ),
+        alarm_topic=sns.Topic.from_topic_arn(scope, "SharedAlarmTopic", imp("AlarmTopicArn")),
+    )
+    return platform, resources

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, CfnParameter, Stack
+from macro_ai_contract.outputs import StackOutput, StackParameter
+
+from macro_ai_infra.profile import Profile
 
 # Image tags are git commits (or release tags): ECR tag syntax, no "latest" games.
 IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"
 
 
+def stack_tags(profile: Profile) -> dict[str, str]:
+    return {"project": "macro-ai", "environment": profile.environment, "cost-center": profile.cost_center}
+
+
 def image_tag_parameter(stack: Stack, default: str) -> CfnParameter:
     return CfnParameter(
         stack,
-        "ImageTag",
+        StackParameter.IMAGE_TAG,
         type="String",
         default=default,
         allowed_pattern=IMAGE_TAG_PATTERN,
@@ -22,7 +29,7 @@ def image_tag_parameter(stack: Stack, default: str) -> CfnParameter:
     )
 
 
-def weight_parameter(stack: Stack, name: str, default: int, target: str) -> CfnParameter:
+def weight_parameter(stack: Stack, name: StackParameter, default: int, target: str) -> CfnParameter:
     return CfnParameter(
         stack,
         name,
@@ -34,14 +41,8 @@ def weight_parameter(stack: Stack, name: str, default: int, target: str) -> CfnP
     )
 
 
-def output(stack: Stack, key: str, value: str, description: str, *, export: bool = False) -> CfnOutput:
+def output(stack: Stack, key: StackOutput | str, value: str, description: str) -> CfnOutput:
     """A stack output whose OutputKey is exactly ``key`` (stack-level construct ids are not hashed)."""
-    out = CfnOutput(
-        stack,
-        key,
-        value=value,
-        description=description,
-        export_name=f"{stack.stack_name}-{key}" if export else None,
-    )
-    out.override_logical_id(key)
+    out = CfnOutput(stack, str(key), value=value, description=description)
+    out.override_logical_id(str(key))
     return out

@@ -1,28 +1,39 @@
-"""``MacroAi<Hobby|Staging|Production>Stack``: one long-lived environment."""
+"""``MacroAi<Hobby|Staging|Production>Stack``: one long-lived environment (its name comes from the table)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_cdk import Aws, Environment, Stack
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
+from macro_ai_contract.outputs import StackOutput, StackParameter, migration_record_parameter
 from macro_ai_contract.service import ServiceContract
 
+from macro_ai_infra.constructs.api_on_ecs import ApiOnEcs
 from macro_ai_infra.constructs.configuration import Configuration, Database, plain_environment, split_settings
 from macro_ai_infra.constructs.cost import Budget, apply_tags
 from macro_ai_infra.constructs.legacy_fleet import LegacyFleet
-from macro_ai_infra.constructs.load_balancer import PublicLoadBalancer, api_target_group, import_zone
-from macro_ai_infra.constructs.monitoring import AlarmTopic, Monitoring, TargetGroupMetrics
-from macro_ai_infra.constructs.network import Network
+from macro_ai_infra.constructs.monitoring import AlarmTopic
+from macro_ai_infra.constructs.platform import Platform, adopt_platform, build_platform
+from macro_ai_infra.constructs.preview import import_shared_platform
 from macro_ai_infra.constructs.registry import Registry
-from macro_ai_infra.constructs.service import ApiService, create_cluster
-from macro_ai_infra.constructs.traffic_split import TrafficSplit
-from macro_ai_infra.profiles import Profile
-from macro_ai_infra.stacks.common import image_tag_parameter, output, weight_parameter
+from macro_ai_infra.constructs.safety_net import SafetyNet
+from macro_ai_infra.constructs.task_definition import TaskInputs
+from macro_ai_infra.constructs.traffic_split import ListenerRouting, TrafficSplit, Weights
+from macro_ai_infra.profile import AdoptedPlatform, Profile, SharedPlatform, StackDatabase
+from macro_ai_infra.stacks.common import image_tag_parameter, output, stack_tags, weight_parameter
+from macro_ai_infra.timing import drain_timing
 
 
-def stack_tags(profile: Profile) -> dict[str, str]:
-    return {"project": "macro-ai", "environment": profile.environment, "cost-center": profile.cost_center}
+def platform_for(scope: Construct, profile: Profile, contract: ServiceContract, name: str) -> Platform:
+    if isinstance(profile.platform, AdoptedPlatform):
+        return adopt_platform(scope, profile=profile, adopted=profile.platform, name=name)
+    if isinstance(profile.platform, SharedPlatform):
+        return import_shared_platform(scope, profile)[0]
+    return build_platform(
+        scope, profile=profile, contract=contract, name=name, certificate_domain=profile.api_host()
+    )
 
 
 class EnvironmentStack(Stack):
@@ -34,13 +45,13 @@ class EnvironmentStack(Stack):
             profile.stack_name,
             stack_name=profile.stack_name,
             env=Environment(region=profile.region),
-            description=f"Macro AI {profile.key} environment: API on ECS Fargate (issue 4)",
+            description=f"Macro AI {profile.key} environment: API on ECS Fargate",
             **kwargs,
         )
         short = f"macro-ai-{profile.environment}"
+        host = profile.api_host()
         image_tag = image_tag_parameter(self, profile.image_tag_default)
-
-        network = Network(self, "Network", profile=profile)
+        platform = platform_for(self, profile, contract, short)
         registry = Registry(self, "Registry", profile=profile, service_name=contract.service)
         database = (
             Database(
@@ -48,10 +59,10 @@ class EnvironmentStack(Stack):
                 "Database",
                 profile=profile,
                 config=profile.database,
-                vpc=network.vpc,
-                subnets=network.task_subnets,
+                vpc=platform.vpc,
+                subnets=platform.network.database_subnets,
             )
-            if profile.database is not None
+            if isinstance(profile.database, StackDatabase) and platform.network is not None
             else None
         )
         settings = plain_environment(
@@ -60,104 +71,93 @@ class EnvironmentStack(Stack):
             app_env=profile.app_env,
             region=Aws.REGION,
             cors_allowed_origins=profile.cors_allowed_origins,
-            database_login_id=database.master_secret_arn if database else "",
+            database_login_id=database.app_login.secret_arn if database else "",
         )
         config = Configuration(self, "Configuration", profile=profile, contract=contract, settings=settings)
         alarm_topic = AlarmTopic(self, "Alarms", name=short, emails=profile.budget_alert_emails)
 
-        zone = import_zone(self, "Zone", profile)
-        host = profile.api_host()
-        lb = PublicLoadBalancer(
-            self,
-            "LoadBalancer",
-            profile=profile,
-            vpc=network.vpc,
-            subnets=network.public_subnets,
-            zone=zone,
-            certificate_domain=host,
-            name=short,
-        )
-        lb.add_alias("ApiAlias", zone=zone, host=host)
-        ecs_target_group = api_target_group(
-            self,
-            "EcsTargetGroup",
-            vpc=network.vpc,
-            port=contract.port,
-            health_check_path=contract.load_balancer_check_path,
-            deregistration_delay_seconds=profile.deregistration_delay_seconds,
-        )
-
-        legacy = None
-        legacy_weight = ecs_weight = None
-        if profile.legacy_fleet:
-            legacy = LegacyFleet(
+        legacy_target_group: elbv2.IApplicationTargetGroup | None = None
+        legacy_full_name: str | None = None
+        if profile.adopted is not None and profile.adopted.legacy_target_group_arn is not None:
+            legacy_target_group = elbv2.ApplicationTargetGroup.from_target_group_attributes(
+                self, "AdoptedLegacyTargetGroup", target_group_arn=profile.adopted.legacy_target_group_arn
+            )
+            legacy_full_name = profile.adopted.legacy_target_group_full_name
+        elif profile.has_legacy_fleet and platform.own is not None and platform.network is not None:
+            fleet = LegacyFleet(
                 self,
                 "LegacyFleet",
                 profile=profile,
                 name=short,
                 port=contract.port,
-                vpc=network.vpc,
-                subnets=network.task_subnets,
-                associate_public_ip=network.assign_public_ip,
-                load_balancer_security_group=lb.security_group,
+                vpc=platform.vpc,
+                subnets=platform.task_subnets,
+                associate_public_ip=platform.assign_public_ip,
+                load_balancer_security_group=platform.load_balancer_security_group,
                 parameter_prefix=config.prefix,
                 app_secret=config.app_secret,
                 notifications_topic=alarm_topic.topic,
-                database_security_group=database.security_group if database else None,
-                database_cidr=None if database else network.vpc_cidr,
+                stack_database_group=database.security_group if database else None,
+                timing=drain_timing(contract),
             )
-            legacy_weight = weight_parameter(self, "LegacyWeight", 100, "legacy EC2")
-            ecs_weight = weight_parameter(self, "EcsWeight", 0, "ECS")
-        TrafficSplit(
-            self,
-            "TrafficSplit",
-            listener=lb.https_listener,
-            ecs_target_group=ecs_target_group,
-            legacy_target_group=legacy.target_group if legacy else None,
-            ecs_weight=ecs_weight.value_as_number if ecs_weight else None,
-            legacy_weight=legacy_weight.value_as_number if legacy_weight else None,
-        )
+            legacy_target_group = fleet.target_group
+            legacy_full_name = fleet.target_group.target_group_full_name
 
-        cluster = create_cluster(self, "Cluster", vpc=network.vpc, profile=profile, cluster_name=short)
-        api = ApiService(
+        api = ApiOnEcs(
             self,
             "Api",
             profile=profile,
             contract=contract,
             name=short,
-            cluster=cluster,
-            vpc=network.vpc,
-            subnets=network.task_subnets,
-            assign_public_ip=network.assign_public_ip,
-            repository=registry.repository,
-            image_tag=image_tag.value_as_string,
-            environment=split_settings(settings)[0],
-            parameter_secrets=config.injected_parameters,
-            app_secret=config.app_secret,
-            parameter_prefix=config.prefix,
-            target_group=ecs_target_group,
-            load_balancer_security_group=lb.security_group,
-            database_security_group=database.security_group if database else None,
-            database_cidr=None if database else network.vpc_cidr,
-        )
-
-        lb_full_name = lb.load_balancer.load_balancer_full_name
-        monitoring = Monitoring(
-            self,
-            "Monitoring",
-            name=short,
-            thresholds=profile.alarms,
-            topic=alarm_topic.topic,
-            service=api.service,
-            cluster_name=cluster.cluster_name,
-            ecs_target_group=TargetGroupMetrics(lb_full_name, ecs_target_group.target_group_full_name),
-            legacy_target_group=(
-                TargetGroupMetrics(lb_full_name, legacy.target_group.target_group_full_name, "legacy")
-                if legacy
-                else None
+            platform=platform,
+            inputs=TaskInputs(
+                repository=registry.repository,
+                image_tag=image_tag.value_as_string,
+                environment=split_settings(settings)[0],
+                parameters=config.injected_parameters,
+                app_secret=config.app_secret,
+                app_secret_keys=config.app_secret_keys,
+                parameter_prefix=config.prefix,
+                database_login=database.app_login if database else None,
             ),
+            stack_database_group=database.security_group if database else None,
+            topic=alarm_topic.topic,
+            legacy_target_group_full_name=legacy_full_name,
             dashboard=True,
         )
+
+        weights = None
+        if legacy_target_group is not None:
+            weights = Weights(
+                legacy_target_group=legacy_target_group,
+                legacy=weight_parameter(
+                    self, StackParameter.LEGACY_WEIGHT, 100, "legacy EC2"
+                ).value_as_number,
+                ecs=weight_parameter(self, StackParameter.ECS_WEIGHT, 0, "ECS").value_as_number,
+                sticky_seconds=profile.sticky_seconds,
+            )
+        rule_arn: str | None = None
+        if platform.own is not None:
+            TrafficSplit(
+                self,
+                "TrafficSplit",
+                listener=platform.own.https_listener,
+                ecs_target_group=api.target_group,
+                weights=weights,
+            )
+        else:
+            shared = isinstance(profile.platform, SharedPlatform)
+            routing = ListenerRouting(
+                self,
+                "TrafficSplit",
+                listener=platform.listener,
+                priority=profile.platform.rule_priority if profile.platform else 1,
+                host=host if shared else None,
+                ecs_target_group=api.target_group,
+                weights=weights,
+            )
+            rule_arn = routing.rule_arn
+        platform.add_alias(self, "ApiAlias", host)
         Budget(
             self,
             "Budget",
@@ -166,32 +166,61 @@ class EnvironmentStack(Stack):
             cost_center=profile.cost_center,
             topic=alarm_topic.topic,
             emails=profile.budget_alert_emails,
+            anomaly_threshold_usd=profile.anomaly_threshold_usd,
         )
-
-        output(self, "ClusterName", cluster.cluster_name, "ECS cluster name")
-        output(self, "ServiceName", api.service.service_name, "ECS service name")
-        output(
-            self, "EcrRepositoryName", registry.repository.repository_name, "ECR repository of the API image"
-        )
-        output(self, "ListenerArn", lb.https_listener.listener_arn, "HTTPS listener (weighted forward)")
-        output(
-            self, "EcsTargetGroupArn", ecs_target_group.target_group_arn, "target group of the ECS service"
-        )
-        if legacy is not None:
-            output(
+        record = migration_record_parameter(profile.stack_name)
+        if legacy_target_group is not None:
+            SafetyNet(
                 self,
-                "LegacyTargetGroupArn",
-                legacy.target_group.target_group_arn,
-                "target group of the legacy EC2 Auto Scaling group",
+                "SafetyNet",
+                name=short,
+                alarms=[
+                    api.gates.by_gate[g.removeprefix(f"{short}-")] for g in api.gates.rollout_alarm_names
+                ],
+                weights_arn=rule_arn or platform.listener_arn,
+                weights_on_rule=rule_arn is not None,
+                legacy_target_group_arn=legacy_target_group.target_group_arn,
+                ecs_target_group_arn=api.target_group.target_group_arn,
+                record_parameter=record,
+                log_retention_days=profile.log_retention_days,
+                retain_logs=profile.retain_data,
             )
-        output(
-            self,
-            "RolloutAlarmNames",
-            ",".join(monitoring.rollout_alarm_names),
-            "alarms that gate a rollout step",
-        )
-        output(self, "AlarmTopicArn", alarm_topic.topic.topic_arn, "SNS topic for alarm notifications")
-        output(self, "LogGroupName", api.log_group.log_group_name, "log group of the API containers")
-        output(self, "ServiceUrl", f"https://{host}", "public URL of the API")
 
+        outputs: list[tuple[StackOutput, str | None, str]] = [
+            (StackOutput.CLUSTER_NAME, platform.cluster.cluster_name, "ECS cluster name"),
+            (StackOutput.SERVICE_NAME, api.service.service_name, "ECS service name"),
+            (
+                StackOutput.ECR_REPOSITORY_NAME,
+                registry.repository.repository_name,
+                "ECR repository of the API",
+            ),
+            (StackOutput.LISTENER_ARN, platform.listener_arn, "HTTPS listener"),
+            (
+                StackOutput.LISTENER_RULE_ARN,
+                rule_arn,
+                "listener rule that carries this environment's forward",
+            ),
+            (StackOutput.ECS_TARGET_GROUP_ARN, api.target_group.target_group_arn, "target group of ECS"),
+            (
+                StackOutput.LEGACY_TARGET_GROUP_ARN,
+                legacy_target_group.target_group_arn if legacy_target_group else None,
+                "target group of the legacy EC2 fleet",
+            ),
+            (StackOutput.ROLLOUT_ALARM_NAMES, ",".join(api.gates.rollout_alarm_names), "rollout gates"),
+            (StackOutput.ALARM_TOPIC_ARN, alarm_topic.topic.topic_arn, "SNS topic for alarm notifications"),
+            (
+                StackOutput.LOG_GROUP_NAME,
+                api.task.log_group.log_group_name,
+                "log group of the API containers",
+            ),
+            (StackOutput.SERVICE_URL, f"https://{host}", "public URL of the API"),
+            (
+                StackOutput.MIGRATION_RECORD_PARAMETER,
+                record if weights else None,
+                "migration lease and record",
+            ),
+        ]
+        for key, value, description in outputs:
+            if value is not None:
+                output(self, key, value, description)
         apply_tags(self, stack_tags(profile))

@@ -1,5 +1,5 @@
-"""``MacroAiPreviewSharedStack`` (one ALB + wildcard certificate for all previews) and
-``MacroAiPreviewStack-pr-<n>`` (one per pull request)."""
+"""``MacroAiPreviewSharedStack`` (one ALB + wildcard certificate for all previews, and for environments served
+on it) and ``MacroAiPreviewStack-pr-<n>`` (one per pull request)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 from macro_ai_contract import load_environments
+from macro_ai_contract.outputs import StackOutput
 from macro_ai_contract.service import ServiceContract
 
+from macro_ai_infra.constructs.api_on_ecs import ApiOnEcs
 from macro_ai_infra.constructs.configuration import (
     Configuration,
     operator_parameters,
@@ -19,20 +21,19 @@ from macro_ai_infra.constructs.configuration import (
     split_settings,
 )
 from macro_ai_infra.constructs.cost import Budget, apply_tags
-from macro_ai_infra.constructs.load_balancer import PublicLoadBalancer, import_zone
-from macro_ai_infra.constructs.monitoring import AlarmTopic, Monitoring, TargetGroupMetrics
-from macro_ai_infra.constructs.network import Network
+from macro_ai_infra.constructs.monitoring import AlarmTopic
+from macro_ai_infra.constructs.platform import build_platform
 from macro_ai_infra.constructs.preview import (
     SHARED_STACK_NAME,
-    PreviewRoute,
     export_name,
     import_shared_platform,
+    rule_priority,
 )
 from macro_ai_infra.constructs.registry import Registry
-from macro_ai_infra.constructs.service import ApiService, create_cluster
-from macro_ai_infra.profiles import Profile
-from macro_ai_infra.stacks.common import image_tag_parameter, output
-from macro_ai_infra.stacks.environment import stack_tags
+from macro_ai_infra.constructs.task_definition import TaskInputs
+from macro_ai_infra.constructs.traffic_split import ListenerRouting
+from macro_ai_infra.profile import Profile
+from macro_ai_infra.stacks.common import image_tag_parameter, output, stack_tags
 
 
 def preview_stack_name(pr: int) -> str:
@@ -48,11 +49,20 @@ class PreviewSharedStack(Stack):
             SHARED_STACK_NAME,
             stack_name=SHARED_STACK_NAME,
             env=Environment(region=profile.region),
-            description="Macro AI previews: shared VPC, cluster, ALB and wildcard certificate (issue 4)",
+            description="Macro AI previews: shared VPC, cluster, ALB and wildcard certificate",
             **kwargs,
         )
         short = "macro-ai-preview"
-        network = Network(self, "Network", profile=profile)
+        platform = build_platform(
+            self,
+            profile=profile,
+            contract=contract,
+            name=short,
+            certificate_domain=f"*.{profile.domain_name}",
+        )
+        assert platform.own is not None
+        assert platform.network is not None
+        lb, network = platform.own, platform.network
         registry = Registry(self, "Registry", profile=profile, service_name=contract.service)
         settings = plain_environment(
             profile,
@@ -63,28 +73,16 @@ class PreviewSharedStack(Stack):
         )
         config = Configuration(self, "Configuration", profile=profile, contract=contract, settings=settings)
         alarm_topic = AlarmTopic(self, "Alarms", name=short, emails=profile.budget_alert_emails)
-        zone = import_zone(self, "Zone", profile)
-        lb = PublicLoadBalancer(
-            self,
-            "LoadBalancer",
-            profile=profile,
-            vpc=network.vpc,
-            subnets=network.public_subnets,
-            zone=zone,
-            certificate_domain=f"*.{profile.domain_name}",
-            name=short,
-        )
         lb.https_listener.add_action(
             "Default",
             action=elbv2.ListenerAction.fixed_response(
                 404, content_type="text/plain", message_body="no such preview"
             ),
         )
-        # Targets of every preview live in this VPC; the rules are added by the preview stacks.
+        # Targets of every preview (and of environments served here) live in this VPC; their stacks add rules.
         lb.security_group.add_egress_rule(
-            ec2.Peer.ipv4(network.vpc_cidr), ec2.Port.tcp(contract.port), "preview API tasks"
+            ec2.Peer.ipv4(network.vpc_cidr), ec2.Port.tcp(contract.port), "API tasks served on this ALB"
         )
-        cluster = create_cluster(self, "Cluster", vpc=network.vpc, profile=profile, cluster_name=short)
         Budget(
             self,
             "Budget",
@@ -93,6 +91,7 @@ class PreviewSharedStack(Stack):
             cost_center=profile.cost_center,
             topic=alarm_topic.topic,
             emails=profile.budget_alert_emails,
+            anomaly_threshold_usd=profile.anomaly_threshold_usd,
         )
 
         public = network.vpc.public_subnets
@@ -103,7 +102,7 @@ class PreviewSharedStack(Stack):
             "PublicSubnet2": public[1].subnet_id,
             "AvailabilityZone1": public[0].availability_zone,
             "AvailabilityZone2": public[1].availability_zone,
-            "ClusterName": cluster.cluster_name,
+            "ClusterName": platform.cluster.cluster_name,
             "LoadBalancerArn": lb.load_balancer.load_balancer_arn,
             "LoadBalancerFullName": lb.load_balancer.load_balancer_full_name,
             "LoadBalancerDnsName": lb.load_balancer.load_balancer_dns_name,
@@ -118,10 +117,20 @@ class PreviewSharedStack(Stack):
             out = output(self, f"Shared{key}", value, f"shared preview platform: {key}")
             out.export_name = export_name(key)
         # The contract's names too, for the operator CLI.
-        output(self, "ClusterName", cluster.cluster_name, "ECS cluster of all previews")
-        output(self, "EcrRepositoryName", registry.repository.repository_name, "ECR repository of previews")
-        output(self, "ListenerArn", lb.https_listener.listener_arn, "shared HTTPS listener (host rules)")
-        output(self, "AlarmTopicArn", alarm_topic.topic.topic_arn, "SNS topic for alarm notifications")
+        output(self, StackOutput.CLUSTER_NAME, platform.cluster.cluster_name, "ECS cluster of all previews")
+        output(self, StackOutput.ECR_REPOSITORY_NAME, registry.repository.repository_name, "ECR of previews")
+        output(
+            self,
+            StackOutput.LISTENER_ARN,
+            lb.https_listener.listener_arn,
+            "shared HTTPS listener (host rules)",
+        )
+        output(
+            self,
+            StackOutput.ALARM_TOPIC_ARN,
+            alarm_topic.topic.topic_arn,
+            "SNS topic for alarm notifications",
+        )
 
         apply_tags(self, stack_tags(profile))
 
@@ -148,20 +157,8 @@ class PreviewStack(Stack):
         )
         short = f"macro-ai-pr-{pr}"
         image_tag = image_tag_parameter(self, profile.image_tag_default)
-        platform = import_shared_platform(self)
-        zone = import_zone(self, "Zone", profile)
+        platform, shared = import_shared_platform(self, profile)
         host = profile.api_host(pr)
-        route = PreviewRoute(
-            self,
-            "Route",
-            pr=pr,
-            host=host,
-            port=contract.port,
-            health_check_path=contract.load_balancer_check_path,
-            deregistration_delay_seconds=profile.deregistration_delay_seconds,
-            platform=platform,
-            zone=zone,
-        )
         settings = plain_environment(
             profile,
             contract,
@@ -171,54 +168,68 @@ class PreviewStack(Stack):
         )
         prefix = profile.env.parameter_prefix
         plain, via_parameter = split_settings(settings)
-        api = ApiService(
+        api = ApiOnEcs(
             self,
             "Api",
             profile=profile,
             contract=contract,
             name=short,
-            cluster=platform.cluster,
-            vpc=platform.vpc,
-            subnets=ec2.SubnetSelection(subnets=platform.vpc.public_subnets),
-            assign_public_ip=True,
-            repository=platform.repository,
-            image_tag=image_tag.value_as_string,
-            environment=plain,
-            # Created by the shared stack (same names); the per-preview values above are all plain.
-            parameter_secrets=operator_parameters(self, prefix, via_parameter),
-            app_secret=platform.app_secret,
-            parameter_prefix=prefix,
-            target_group=route.target_group,
-            load_balancer_security_group=platform.load_balancer_security_group,
-            database_security_group=None,
-            database_cidr=platform.vpc_cidr,
-        )
-        monitoring = Monitoring(
-            self,
-            "Monitoring",
-            name=short,
-            thresholds=profile.alarms,
-            topic=platform.alarm_topic,
-            service=api.service,
-            cluster_name=platform.cluster.cluster_name,
-            ecs_target_group=TargetGroupMetrics(
-                platform.load_balancer_full_name, route.target_group.target_group_full_name
+            platform=platform,
+            inputs=TaskInputs(
+                repository=shared.repository,
+                image_tag=image_tag.value_as_string,
+                environment=plain,
+                # Created by the shared stack (same names); the per-preview values above are all plain.
+                parameters=operator_parameters(self, prefix, via_parameter),
+                app_secret=shared.app_secret,
+                app_secret_keys=contract.secrets,
+                parameter_prefix=prefix,
             ),
-            legacy_target_group=None,
+            stack_database_group=None,
+            topic=shared.alarm_topic,
+            legacy_target_group_full_name=None,
             dashboard=False,
         )
-        output(self, "ClusterName", platform.cluster.cluster_name, "ECS cluster name (shared)")
-        output(self, "ServiceName", api.service.service_name, "ECS service name")
-        output(self, "EcrRepositoryName", platform.repository.repository_name, "ECR repository (shared)")
-        output(
-            self, "ListenerArn", platform.listener_arn, "shared HTTPS listener carrying this preview's rule"
+        routing = ListenerRouting(
+            self,
+            "Route",
+            listener=platform.listener,
+            priority=rule_priority(pr),
+            host=host,
+            ecs_target_group=api.target_group,
+            weights=None,
         )
-        output(self, "EcsTargetGroupArn", route.target_group.target_group_arn, "target group of the preview")
-        output(self, "RolloutAlarmNames", ",".join(monitoring.rollout_alarm_names), "alarms of this preview")
-        output(self, "AlarmTopicArn", platform.alarm_topic.topic_arn, "SNS topic (shared)")
-        output(self, "LogGroupName", api.log_group.log_group_name, "log group of the API containers")
-        output(self, "ServiceUrl", f"https://{host}", "public URL of the preview API")
-
+        platform.add_alias(self, "Alias", host)
+        outputs: list[tuple[StackOutput, str, str]] = [
+            (StackOutput.CLUSTER_NAME, platform.cluster.cluster_name, "ECS cluster name (shared)"),
+            (StackOutput.SERVICE_NAME, api.service.service_name, "ECS service name"),
+            (StackOutput.ECR_REPOSITORY_NAME, shared.repository.repository_name, "ECR repository (shared)"),
+            (
+                StackOutput.LISTENER_ARN,
+                platform.listener_arn,
+                "shared HTTPS listener carrying this preview's rule",
+            ),
+            (StackOutput.LISTENER_RULE_ARN, routing.rule_arn, "this preview's host rule"),
+            (
+                StackOutput.ECS_TARGET_GROUP_ARN,
+                api.target_group.target_group_arn,
+                "target group of the preview",
+            ),
+            (
+                StackOutput.ROLLOUT_ALARM_NAMES,
+                ",".join(api.gates.rollout_alarm_names),
+                "alarms of this preview",
+            ),
+            (StackOutput.ALARM_TOPIC_ARN, shared.alarm_topic.topic_arn, "SNS topic (shared)"),
+            (
+                StackOutput.LOG_GROUP_NAME,
+                api.task.log_group.log_group_name,
+                "log group of the API containers",
+            ),
+            (StackOutput.SERVICE_URL, f"https://{host}", "public URL of the preview API"),
+        ]
+        for key, value, description in outputs:
+            output(self, key, value, description)
         apply_tags(
             self, {**stack_tags(profile), "macro-ai:preview": f"pr-{pr}", "macro-ai:expires-at": expires_at}
         )
