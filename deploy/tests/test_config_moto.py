@@ -165,3 +165,16 @@ def test_env_file_parse_errors_never_echo_the_line():
         parse_env_file("A=1\nthis is S3cret\n", "f")
     assert "S3cret" not in exc.value.message
     assert parse_env_file("export A='x y'\nB=2 # note\n#c\n") == {"A": "x y", "B": "2"}
+
+
+def test_production_keeps_secrets_where_the_running_fleet_reads_them(aws, cli, base, aws_client):
+    """Adopt mode: the EC2 fleet reads SecureString parameters; the adopting stack injects the same ones."""
+    r = cli("config", "push", "production", "--env-file", str(base))
+    assert r.exit_code == 0, r.all_output
+    assert_no_secret(r)
+    params = ssm_params(aws_client, "production")
+    assert params["API_KEY"] == ("SecureString", API_KEY)
+    assert params["RELATIONAL_DATABASE_URL"] == ("SecureString", DB_URL)
+    assert params["AWS_COGNITO_USER_POOL_ID"] == ("String", POOL_ID)
+    names = [x["Name"] for x in aws_client("secretsmanager").list_secrets()["SecretList"]]
+    assert names == []  # nothing of this file belongs in the JSON secret there

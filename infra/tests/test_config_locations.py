@@ -18,6 +18,7 @@ import boto3
 import pytest
 from infra_testkit import ENV_STACKS, PREVIEW_STACK, SHARED_STACK, Synth
 from macro_ai_contract import load_contract, load_environments
+from macro_ai_contract.config_locations import config_locations
 from macro_ai_deploy.cli import Runtime, app
 from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
@@ -121,8 +122,8 @@ def _pushed(
     }.items():
         monkeypatch.setenv(key, value)
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))  # noqa: S310
-    contract = load_contract()
-    names = (*contract.secrets, *contract.operator_parameters)
+    # every item config push accepts for the environment (its locations say which)
+    names = sorted(config_locations(load_environments().resolve(env), load_contract()).names)
     env_file = tmp_path / f"{env}.env"
     env_file.write_text("".join(f"{name}=value-of-{name}\n" for name in names))
     result = CliRunner().invoke(app, ["config", "push", env, "--env-file", str(env_file)], obj=Runtime())

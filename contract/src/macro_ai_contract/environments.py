@@ -44,6 +44,8 @@ class Environment:
     parameter_prefix: str  # e.g. /macro-ai/production/
     secret_name: str  # e.g. macro-ai/production/app
     pr: int | None = None
+    # Items kept where the running EC2 fleet reads them (Parameter Store), for an adopting stack.
+    fleet_parameters: tuple[str, ...] = ()
     # macro-deploy asks before it changes this environment (deploy, rollback, migrate) unless --yes
     confirm_changes: bool = False
 
@@ -98,6 +100,7 @@ class EnvironmentTable:
             secret_name=self._secret_template.format(config=config),
             pr=pr,
             confirm_changes=bool(entry.get("confirmChanges", False)),
+            fleet_parameters=tuple(entry.get("fleetParameters", ())),
         )
 
     def _check(self) -> None:

@@ -101,9 +101,11 @@ def plan(
         if name not in desired:
             continue
         cur = ssm_now.get(parameter)
-        change = _compare("ssm", name, False, cur.value if cur else None, desired[name])
-        if cur is not None and change.action is Action.SAME and cur.type != "String":
-            change = Change("ssm", name, Action.RETYPE, False, cur.type, "String")
+        secure = name in where.secure
+        change = _compare("ssm", name, secure, cur.value if cur else None, desired[name])
+        want_type = "SecureString" if secure else "String"
+        if cur is not None and change.action is Action.SAME and cur.type != want_type:
+            change = Change("ssm", name, Action.RETYPE, secure, cur.type, want_type)
         changes.append(change)
     wanted = {k: v for k, v in desired.items() if k in where.secret_keys}
     now = sm_now or {}
@@ -129,7 +131,12 @@ def apply(
     n = 0
     for c in changes:
         if c.store == "ssm" and c.is_change:
-            ssm.put(where.parameters[c.name], desired[c.name], secure=False)
+            ssm.put(
+                where.parameters[c.name],
+                desired[c.name],
+                secure=c.name in where.secure,
+                kms_key_id=kms_key_id,
+            )
             n += 1
     sm_changes = [c for c in changes if c.store == "secretsmanager" and c.is_change]
     if sm_changes:

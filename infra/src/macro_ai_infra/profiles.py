@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from macro_ai_contract import load_environments
+from macro_ai_contract import load_contract, load_environments
+from macro_ai_contract.config_locations import ConfigLocations, config_locations
 
 from macro_ai_infra.profile import (
     AdoptedPlatform,
@@ -33,6 +34,12 @@ _ZONE = "Z0000000000000000000A"  # set the real hosted zone id here (or -c hoste
 # (docs/infra.md, "Adopt mode", says where an operator reads each one).
 _TO_FILL = "0000000000000000"  # 16 hex: load balancer, listener and target group ids
 _TO_FILL_EC2 = "0" * 17  # 17 hex: VPC, subnet and security group ids
+
+
+def config_locations_of(environment: str) -> ConfigLocations:
+    """Where an environment's operator-owned configuration lives (the table decides, for config push too)."""
+    return config_locations(load_environments().resolve(environment), load_contract())
+
 
 BASE = Profile(
     key="base",
@@ -140,15 +147,8 @@ PRODUCTION = replace(
             f"arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/macro-ai-api/{_TO_FILL}"
         ),
         load_balancer_security_group_id=f"sg-{_TO_FILL_EC2}",
-        existing_parameters=(
-            ("API_KEY", "/macro-ai/production/API_KEY"),
-            ("COOKIE_ENCRYPTION_KEY", "/macro-ai/production/COOKIE_ENCRYPTION_KEY"),
-            ("RELATIONAL_DATABASE_URL", "/macro-ai/production/RELATIONAL_DATABASE_URL"),
-            ("AWS_COGNITO_USER_POOL_SECRET_KEY", "/macro-ai/production/AWS_COGNITO_USER_POOL_SECRET_KEY"),
-            ("AWS_COGNITO_USER_POOL_ID", "/macro-ai/production/AWS_COGNITO_USER_POOL_ID"),
-            ("AWS_COGNITO_USER_POOL_CLIENT_ID", "/macro-ai/production/AWS_COGNITO_USER_POOL_CLIENT_ID"),
-            ("AWS_COGNITO_REFRESH_TOKEN_EXPIRY", "/macro-ai/production/AWS_COGNITO_REFRESH_TOKEN_EXPIRY"),
-        ),
+        # The running fleet's Parameter Store names of its secrets and operator items (environments.json).
+        existing_parameters=tuple(config_locations_of("production").parameters.items()),
     ),
     budget_monthly_usd=300,
     anomaly_threshold_usd=30,
