@@ -40,6 +40,7 @@ from container_support import (
     docker_works,
     env_args,
     git_revision,
+    inside_a_container,
     kit_environment,
     package_version,
     pinned_uv_image,
@@ -54,6 +55,8 @@ def engine() -> Engine:
         return Engine(dict(os.environ), "docker")
     if not (KIT / "setup.sh").is_file():
         pytest.skip(f"no working Docker engine and no container engine kit at {KIT}")
+    if inside_a_container():
+        pytest.skip("inside a container with no Docker engine: the kit cannot nest containers in one")
     started = time.monotonic()
     setup_kit()
     env = kit_environment()
