@@ -94,14 +94,23 @@ def test_image_holds_only_what_the_service_needs(engine: Engine, image: BuiltIma
 
 
 PRUNE_PROBE = """
-import json, pathlib, boto3, botocore
+import json, pathlib, struct, boto3, botocore
 site = pathlib.Path(botocore.__file__).parents[1]
+def sections(path):  # section names of a 64-bit little-endian ELF file
+    data = path.read_bytes()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    entsize, count, names_index = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [data[shoff + i * entsize: shoff + (i + 1) * entsize] for i in range(count)]
+    names_at, = struct.unpack_from("<Q", headers[names_index], 0x18)
+    for header in headers:
+        start = names_at + struct.unpack_from("<I", header, 0)[0]
+        yield data[start: data.index(b"\\0", start)].decode()
 models = sorted(p.name for p in (site / "botocore" / "data").iterdir() if p.is_dir())
 for service in models:
     boto3.client(service, region_name="us-east-1")
 print(json.dumps({
     "models": models,
-    "debug": [str(p) for p in site.rglob("*.so") if b".debug_info" in p.read_bytes()],
+    "debug": [str(p) for p in site.rglob("*.so") if any(n.startswith(".debug_") for n in sections(p))],
     "stubs": [str(p) for p in site.rglob("*.pyi")],
     "extensions": len(list(site.rglob("*.so"))),
 }))
