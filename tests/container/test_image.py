@@ -110,7 +110,7 @@ for service in models:
     boto3.client(service, region_name="us-east-1")
 print(json.dumps({
     "models": models,
-    "debug": [str(p) for p in site.rglob("*.so") if any(n.startswith(".debug_") for n in sections(p))],
+    "debug": [str(p) for p in site.rglob("*.so") if {".symtab", ".debug_info"} & set(sections(p))],
     "stubs": [str(p) for p in site.rglob("*.pyi")],
     "extensions": len(list(site.rglob("*.so"))),
 }))
