@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -136,6 +137,9 @@ def run_to_ready(env: dict[str, str], runs: int = 5) -> list[float]:
 
 def engine_environment() -> tuple[dict[str, str], str]:
     if docker_works(os.environ):
+        shim = Path(shutil.which("docker") or "").resolve()
+        if shim.is_relative_to(KIT.resolve()):  # the kit's env.sh was sourced
+            return dict(os.environ), f"container engine kit ({KIT.name}: podman/buildah)"
         return dict(os.environ), "docker"
     setup_kit()
     return kit_environment(), f"container engine kit ({KIT.name}: podman/buildah)"
