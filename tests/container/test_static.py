@@ -128,7 +128,7 @@ def test_dependencies_install_before_the_sources_arrive() -> None:
     assert ("COPY", "api/src api/src") in app
     install = only(app, "RUN")
     assert "--mount=type=cache" in install
-    assert "uv pip install --python /app/.venv/bin/python --no-deps ./contract ./api" in install
+    assert "uv sync --frozen --no-dev --package macro-ai --no-editable" in install
 
 
 def test_the_image_keeps_the_models_of_exactly_the_aws_services_the_api_calls() -> None:
