@@ -1,4 +1,4 @@
-# Thin entry points over uv. Only Python 3.11, make and git are needed on a fresh machine:
+# Thin entry points over uv. Only Python 3.11, make, git and curl are needed on a fresh machine:
 # the first target that needs uv installs the pinned version into .tools/.
 SHELL := /bin/bash
 UV_VERSION := 0.13.8
@@ -38,16 +38,20 @@ test-deps:
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) \
 		|| echo "redis-server could not be installed: the shared rate-limit tests will be skipped"
 
+# `make test PYTEST_ARGS=infra/tests` runs lint and one suite.
 test: lint test-deps
-	$(RUN) pytest
+	$(RUN) pytest $(PYTEST_ARGS)
 
 bench: .venv/.synced
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(RUN) python bench/run.py $(BENCH)
 
-# Synthesize every stack offline into infra/cdk.out (cdk-nag runs; no AWS account or credentials needed).
+# The CDK app's templates into infra/cdk.out (the CLI's `output` in cdk.json), offline, no AWS credentials.
+# `make synth PR=42` adds that pull request's preview stack.
 synth: .venv/.synced
-	cd infra && CDK_OUTDIR=cdk.out ../$(RUN) python app.py
+	rm -rf infra/cdk.out
+	CDK_OUTDIR=infra/cdk.out $(if $(PR),CDK_CONTEXT_JSON='{"pr": "$(PR)"}') $(RUN) python infra/app.py
+	@ls infra/cdk.out/*.template.json
 
 clean-data:
 	rm -rf .data

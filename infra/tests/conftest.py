@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import macro_ai_infra  # noqa: F401  (first: points jsii at the pinned Node.js before aws_cdk starts it)
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

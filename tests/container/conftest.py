@@ -15,6 +15,7 @@ and reused by every test; the compose test builds from the same clone.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from container_support import (
     docker_works,
     env_args,
     git_revision,
+    inside_a_container,
     kit_environment,
     package_version,
     pinned_uv_image,
@@ -51,9 +53,13 @@ from container_support import (
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     if docker_works(os.environ):
-        return Engine(dict(os.environ), "docker")
+        # the kit's shim when env.sh was sourced: still the kit (buildah), with its limits
+        shim = Path(shutil.which("docker") or "").resolve()
+        return Engine(dict(os.environ), "kit" if shim.is_relative_to(KIT.resolve()) else "docker")
     if not (KIT / "setup.sh").is_file():
         pytest.skip(f"no working Docker engine and no container engine kit at {KIT}")
+    if inside_a_container():
+        pytest.skip("inside a container with no Docker engine: the kit cannot nest containers in one")
     started = time.monotonic()
     setup_kit()
     env = kit_environment()

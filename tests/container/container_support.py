@@ -122,6 +122,11 @@ def docker_works(env: Mapping[str, str]) -> bool:
         return False
 
 
+def inside_a_container() -> bool:
+    """True in a podman or Docker container (their marker files), where the kit cannot nest an engine."""
+    return Path("/run/.containerenv").exists() or Path("/.dockerenv").exists()
+
+
 def pinned_uv_image(dockerfile: Path = REPO / "api" / "Dockerfile") -> str:
     match = re.search(r"^FROM (ghcr\.io/astral-sh/uv:\S+) AS uv$", dockerfile.read_text(), re.MULTILINE)
     assert match, "api/Dockerfile names its uv image in a stage called uv"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -90,6 +91,44 @@ def test_image_holds_only_what_the_service_needs(engine: Engine, image: BuiltIma
     assert not [p for p in in_app if p.rsplit("/", 1)[-1] in ours | {"conftest.py"}], "no tests of ours"
     venv_pip = [p for p in paths if p.startswith("/app/.venv/") and "/pip/" in p]
     assert venv_pip == [], "the virtualenv has no installer"
+
+
+PRUNE_PROBE = """
+import json, pathlib, struct, boto3, botocore
+site = pathlib.Path(botocore.__file__).parents[1]
+def sections(path):  # section names of a 64-bit little-endian ELF file
+    data = path.read_bytes()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    entsize, count, names_index = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [data[shoff + i * entsize: shoff + (i + 1) * entsize] for i in range(count)]
+    names_at, = struct.unpack_from("<Q", headers[names_index], 0x18)
+    for header in headers:
+        start = names_at + struct.unpack_from("<I", header, 0)[0]
+        yield data[start: data.index(b"\\0", start)].decode()
+models = sorted(p.name for p in (site / "botocore" / "data").iterdir() if p.is_dir())
+for service in models:
+    boto3.client(service, region_name="us-east-1")
+print(json.dumps({
+    "models": models,
+    "debug": [str(p) for p in site.rglob("*.so") if {".symtab", ".debug_info"} & set(sections(p))],
+    "stubs": [str(p) for p in site.rglob("*.pyi")],
+    "extensions": len(list(site.rglob("*.so"))),
+}))
+"""
+
+
+def test_dependency_layer_holds_nothing_the_service_never_reads(engine: Engine, image: BuiltImage) -> None:
+    """No debug symbols, no type stubs, botocore models of the listed AWS services only (and they load)."""
+    out = engine.run(
+        "run", "--rm", "--network", "none", *HARDENED, "--entrypoint", "python", image.tag, "-c", PRUNE_PROBE
+    ).stdout  # fmt: skip
+    found = json.loads(out.strip().splitlines()[-1])
+    listed = re.search(r'AWS_SERVICES="([^"]+)"', (REPO / "api" / "Dockerfile").read_text())
+    assert listed
+    assert found["models"] == sorted(listed.group(1).split())
+    assert found["extensions"] > 10, "compiled extensions are there, stripped"
+    assert found["debug"] == []
+    assert found["stubs"] == []
 
 
 def test_dockerignore_keeps_local_files_out_of_the_context(

@@ -109,12 +109,14 @@ def test_uv_and_sources_stay_in_the_build_stages() -> None:
 
 
 def test_dependencies_install_before_the_sources_arrive() -> None:
-    deps, app = stages(REPO / "api" / "Dockerfile")[1:3]
+    named = {stage[0][1].rsplit(" AS ", 1)[-1]: stage for stage in stages(REPO / "api" / "Dockerfile")}
+    deps, app = named["deps"], named["app"]
     copied = [arguments for name, arguments in deps if name == "COPY" and "--from" not in arguments]
     files = {part for arguments in copied for part in arguments.split()[:-1]}
     assert files == {
         "uv.lock",
         "pyproject.toml",
+        "contract/pyproject.toml",
         "api/pyproject.toml",
         "infra/pyproject.toml",
         "deploy/pyproject.toml",
@@ -126,7 +128,19 @@ def test_dependencies_install_before_the_sources_arrive() -> None:
     assert ("COPY", "api/src api/src") in app
     install = only(app, "RUN")
     assert "--mount=type=cache" in install
-    assert "--no-editable" in install
+    assert "uv sync --frozen --no-dev --package macro-ai --no-editable" in install
+
+
+def test_the_image_keeps_the_models_of_exactly_the_aws_services_the_api_calls() -> None:
+    """botocore's data is pruned to a list in the Dockerfile: a service the code calls must be on it."""
+    sync = only(next(s for s in stages(REPO / "api" / "Dockerfile") if s[0][1].endswith(" AS deps")), "RUN")
+    listed = re.search(r'AWS_SERVICES="([^"]+)"', sync)
+    assert listed, "the deps stage names the AWS services whose botocore models stay"
+    code = "\n".join(p.read_text() for p in (REPO / "api" / "src").rglob("*.py"))
+    called = set(re.findall(r'client\(\s*"([a-z0-9-]+)"', code))
+    assert called, "the API calls AWS through boto3 clients"
+    # sts: boto3's credential chain creates it for web-identity and assume-role credentials.
+    assert set(listed.group(1).split()) == called | {"sts"}
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
