@@ -48,6 +48,12 @@ class ServiceContract:
         return self.health_check_interval_seconds * self.unhealthy_threshold
 
     @property
+    def accept_after_sigterm_seconds(self) -> int:
+        """How long a terminated instance keeps accepting new requests: the detection time plus one
+        health-check timeout, since the deciding check may take that long to answer."""
+        return self.detection_seconds + self.health_check_timeout_seconds
+
+    @property
     def known(self) -> frozenset[str]:
         """Every configuration name the service reads (environment and secrets)."""
         return frozenset(self.environment) | frozenset(self.secrets)
@@ -86,6 +92,10 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
     problems = []
     if contract.drain_seconds >= contract.stop_timeout_seconds:
         problems.append("drainSeconds must be shorter than stopTimeoutSeconds")
+    if contract.accept_after_sigterm_seconds + contract.drain_seconds >= contract.stop_timeout_seconds:
+        problems.append(
+            "stopTimeoutSeconds must exceed the detection time, one health-check timeout and drainSeconds"
+        )
     if contract.stop_timeout_seconds > 120:
         problems.append("stopTimeoutSeconds above 120 is not an ECS value")
     if contract.keep_alive_timeout_seconds <= contract.load_balancer_idle_timeout_seconds:
