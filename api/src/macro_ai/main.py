@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
+from macro_ai_contract import load_contract
 
 from macro_ai import __version__
 from macro_ai.ai.provider import build_provider
@@ -27,7 +28,9 @@ from macro_ai.openapi import build_openapi
 from macro_ai.system.router import router as system_router
 from macro_ai.users.router import router as users_router
 from macro_ai.web.access_log import AccessLog
+from macro_ai.web.allowed_methods import AllowedMethods
 from macro_ai.web.api_key import ApiKeyMiddleware
+from macro_ai.web.body_guard import RequestBodyGuard
 from macro_ai.web.cors import OriginGatedCors
 from macro_ai.web.metrics import MetricsRecorder
 from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddleware, RedisStore, limits_from
@@ -93,9 +96,11 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     for router in (health_router, auth_router, users_router, chats_router, system_router):
         app.include_router(router, prefix="/api")
     install_error_handlers(app)
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    max_body_bytes = load_contract().max_request_body_bytes
+    app.openapi = lambda: build_openapi(app, max_body_bytes)  # type: ignore[method-assign]
 
     # Added innermost first: the request context wraps everything, so even a 429 is logged.
+    app.add_middleware(RequestBodyGuard, max_bytes=max_body_bytes)
     app.add_middleware(
         ApiKeyMiddleware, expected_key=lambda: live.current.api_key.get_secret_value().encode()
     )
@@ -116,5 +121,6 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
         metrics=metrics,
         access_log=AccessLog(enabled=settings.log_level in {"debug", "info"}),
         trusted_proxy_hops=settings.trusted_proxy_hops,
+        allowed_methods=AllowedMethods(app.routes),
     )
     return app
