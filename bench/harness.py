@@ -75,9 +75,11 @@ def server(
     command: Sequence[str], environment: dict[str, str], port: int, ready_path: str
 ) -> Iterator[Served]:
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        pinned(command), env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    # The server's output (one JSON line per request) goes to a file: the log is written as in
+    # production, and kept for a look when a run shows errors.
+    log = Path(tempfile.gettempdir()) / f"macro-ai-bench-server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(pinned(command), env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for(url + ready_path, process, timeout=30)
         yield Served(url, process.pid)
@@ -132,7 +134,7 @@ def wrk(
     output = subprocess.run([*arguments, url], check=True, capture_output=True, text=True).stdout
     cpu = cpu_seconds(served.pid) - cpu_before
     if "Non-2xx" in output:
-        raise RuntimeError(f"non-2xx responses under load:\n{output}")
+        raise RuntimeError(f"non-2xx responses under load (server logs: {tempfile.gettempdir()}):\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _millis(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = _millis(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
