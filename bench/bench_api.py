@@ -83,6 +83,7 @@ def main(seconds: int = 10) -> list[str]:
     cost_cpu = 1 - live.per_cpu_second / bare_live.per_cpu_second
     info = loads["/api/system-info"]
     worst_p99 = max(load.p99_ms for load in loads.values())
+    errors = sum(load.non_2xx + load.timeouts for load in (bare_live, *loads.values()))
     walls, cpus = [w for w, _ in ready], [c for _, c in ready]
     lines += [
         "",
@@ -92,7 +93,8 @@ def main(seconds: int = 10) -> list[str]:
         f"- /api/system-info: {info.requests_per_second:,.0f} req/s "
         f"({info.per_cpu_second:,.0f} per CPU-second), "
         f"{info.requests_per_second / 2113:.1f}x Express (aim {AIMS['system-info']}).",
-        f"- Worst p99 of the full stack: {worst_p99:.2f} ms (aim {AIMS['p99']}).",
+        f"- Worst p99 of the full stack: {worst_p99:.2f} ms (aim {AIMS['p99']}); "
+        f"non-2xx answers and wrk timeouts in all runs: {errors}.",
         f"- Process start to first 200 on /api/health/ready: median {harness.median(walls):.2f} s "
         f"(runs: {', '.join(f'{t:.2f}' for t in walls)}), CPU median {harness.median(cpus):.2f} s "
         f"(aim {AIMS['start to ready']}).",

@@ -123,6 +123,8 @@ def main(seconds: int = 10, samples: int = 30) -> list[str]:
         "|---|---|",
         f"| GET /api/chats (100 chats, page of 20, signed in): req/s | {listing.requests_per_second:,.0f} |",
         f"| GET /api/chats: p50 / p99 ms | {listing.p50_ms:.2f} / {listing.p99_ms:.2f} |",
+        f"| GET /api/chats: non-2xx answers / wrk timeouts (server log: /tmp/macro-ai-bench-server-*.log) "
+        f"| {listing.non_2xx} / {listing.timeouts} |",
         f"| raw asyncpg loop, same query, 50 tasks, same core: queries/s | {raw_rate:,.0f} |",
         f"| GET /api/chats as a share of the raw loop (aim >= 40 %) "
         f"| {listing.requests_per_second / raw_rate:.0%} |",

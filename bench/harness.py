@@ -108,6 +108,8 @@ class Load:
     # Requests per CPU-second of the server process: what one core would serve if it were the server's
     # alone. On a shared machine this is far steadier than wall-clock throughput.
     per_cpu_second: float
+    non_2xx: int = 0
+    timeouts: int = 0  # wrk's own 2 s limit
 
 
 def _millis(text: str) -> float:
@@ -133,13 +135,21 @@ def wrk(
     cpu_before = cpu_seconds(served.pid)
     output = subprocess.run([*arguments, url], check=True, capture_output=True, text=True).stdout
     cpu = cpu_seconds(served.pid) - cpu_before
-    if "Non-2xx" in output:
-        raise RuntimeError(f"non-2xx responses under load (server logs: {tempfile.gettempdir()}):\n{output}")
+    # Errors are a figure, not a crash: a run on this shared machine can still say something.
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"timeout (\d+)", output)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _millis(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = _millis(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    return Load(rps, p50, p99, total / cpu if cpu else float("nan"))
+    return Load(
+        rps,
+        p50,
+        p99,
+        total / cpu if cpu else float("nan"),
+        int(errors.group(1)) if errors else 0,
+        int(timeouts.group(1)) if timeouts else 0,
+    )
 
 
 def macro_ai() -> str:
