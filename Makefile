@@ -33,10 +33,12 @@ lint: .venv/.synced
 	$(RUN) ruff format --check .
 	$(RUN) mypy contract/src api/src devstack/src infra/src deploy/src
 
-# System packages some tests need (Debian). Without root the Redis tests are skipped with a reason.
+# System packages some tests need (Debian). Without root the Redis and HAProxy tests are skipped with a reason.
 test-deps:
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) \
 		|| echo "redis-server could not be installed: the shared rate-limit tests will be skipped"
+	@command -v haproxy >/dev/null || (apt-get update -qq && apt-get install -y -qq haproxy >/dev/null) \
+		|| echo "haproxy could not be installed: the drain-behind-a-load-balancer tests will be skipped"
 
 # `make test PYTEST_ARGS=infra/tests` runs lint and one suite.
 test: lint test-deps

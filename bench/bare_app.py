@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/api/src")
 from macro_ai.server import uvicorn_config
+from macro_ai_contract import load_contract
 
 app = FastAPI()
 
@@ -18,4 +19,4 @@ async def live() -> Response:
 
 
 if __name__ == "__main__":
-    uvicorn.Server(uvicorn_config(app, "127.0.0.1", int(sys.argv[1]))).run()
+    uvicorn.Server(uvicorn_config(app, "127.0.0.1", int(sys.argv[1]), load_contract())).run()

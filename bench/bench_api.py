@@ -1,4 +1,5 @@
-"""Issue 2: throughput and latency through the full middleware stack, and start-to-ready."""
+"""Issue 13: throughput and latency through the full middleware stack against a bare FastAPI endpoint
+measured in the same run, and start-to-ready. Pinned: server on one core, wrk on the other."""
 
 from __future__ import annotations
 
@@ -11,20 +12,32 @@ import harness
 from macro_ai_devstack.testing import free_port
 
 HERE = Path(__file__).resolve().parent
+# The old Express service, measured side by side with the same method (issue 13's table).
+EXPRESS = {"/api/health": "2,018 req/s, p99 72 ms", "/api/system-info": "2,113 req/s"}
+AIMS = {
+    "middleware cost": "< 20 % of the bare endpoint's throughput",
+    "system-info": ">= 6,300 req/s (3x Express)",
+    "p99": "< 50 ms at 50 connections",
+    "start to ready": "< 0.6 s",
+}
 
 
-def start_to_ready(environment: dict[str, str], runs: int = 5) -> list[float]:
+def start_to_ready(environment: dict[str, str], runs: int = 5) -> list[tuple[float, float]]:
+    """(wall seconds, CPU seconds) from process start to the first 200 on readiness."""
     timings = []
     for _ in range(runs):
         port = free_port()
         env = {**environment, "SERVER_PORT": str(port)}
         started = time.monotonic()
         process = subprocess.Popen(
-            [harness.macro_ai(), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            harness.pinned([harness.macro_ai(), "serve"]),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             harness.wait_for(f"http://127.0.0.1:{port}/api/health/ready", process, timeout=30, interval=0.002)
-            timings.append(time.monotonic() - started)
+            timings.append((time.monotonic() - started, harness.cpu_seconds(process.pid)))
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -32,13 +45,12 @@ def start_to_ready(environment: dict[str, str], runs: int = 5) -> list[float]:
 
 
 def main(seconds: int = 10, figures: dict[str, float] | None = None) -> list[str]:
-    lines = []
     with harness.database() as url:
         environment = harness.service_environment(url)
         bare_port = free_port()
         bare_command = [sys.executable, str(HERE / "bare_app.py"), str(bare_port)]
         with harness.server(bare_command, harness.base_environment(), bare_port, "/api/health/live") as bare:
-            bare_live = harness.wrk(bare + "/api/health/live", seconds=seconds)
+            bare_live = harness.wrk(bare, "/api/health/live", seconds=seconds)
         port = free_port()
         with harness.server(
             [harness.macro_ai(), "serve"],
@@ -46,28 +58,50 @@ def main(seconds: int = 10, figures: dict[str, float] | None = None) -> list[str
             port,
             "/api/health/ready",
         ) as full:
-            full_live = harness.wrk(full + "/api/health/live", seconds=seconds)
-            info = harness.wrk(full + "/api/system-info", {"X-API-KEY": harness.API_KEY}, seconds=seconds)
+            key = {"X-API-KEY": harness.API_KEY}
+            loads = {
+                "/api/health/live": harness.wrk(full, "/api/health/live", seconds=seconds),
+                "/api/health": harness.wrk(full, "/api/health", seconds=seconds),
+                "/api/system-info": harness.wrk(full, "/api/system-info", key, seconds=seconds),
+            }
         ready = start_to_ready(environment)
 
-    lines.append("| endpoint | requests/s | p50 ms | p99 ms |")
-    lines.append("|---|---|---|---|")
-    for name, load in (
-        ("bare FastAPI, no middleware: GET /api/health/live", bare_live),
-        ("full stack: GET /api/health/live", full_live),
-        ("full stack, API key: GET /api/system-info", info),
+    lines = [
+        "| endpoint | requests/s | p50 ms | p99 ms | requests per CPU-second | Express (issue 13) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, load, express in (
+        ("bare FastAPI, no middleware: GET /api/health/live", bare_live, ""),
+        *((f"full stack: GET {path}", load, EXPRESS.get(path, "")) for path, load in loads.items()),
     ):
-        lines.append(f"| {name} | {load.requests_per_second:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} |")
-    if figures is not None:  # per-worker throughput for docs/capacity.json
-        figures["GET /api/health/live"] = full_live.requests_per_second
-        figures["GET /api/system-info"] = info.requests_per_second
-    cost = 1 - full_live.requests_per_second / bare_live.requests_per_second
-    lines.append("")
-    lines.append(f"Middleware cost on /api/health/live: {cost:.0%} of bare throughput.")
-    lines.append(
-        f"Process start to first 200 on /api/health/ready: median {harness.median(ready):.2f} s "
-        f"(runs: {', '.join(f'{t:.2f}' for t in ready)})."
-    )
+        lines.append(
+            f"| {name} | {load.requests_per_second:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} "
+            f"| {load.per_cpu_second:,.0f} | {express} |"
+        )
+    live = loads["/api/health/live"]
+    if figures is not None:  # per-worker throughput for docs/capacity.json (macro-deploy cost)
+        figures["GET /api/health/live"] = live.requests_per_second
+        figures["GET /api/system-info"] = loads["/api/system-info"].requests_per_second
+    cost = 1 - live.requests_per_second / bare_live.requests_per_second
+    cost_cpu = 1 - live.per_cpu_second / bare_live.per_cpu_second
+    info = loads["/api/system-info"]
+    worst_p99 = max(load.p99_ms for load in loads.values())
+    errors = sum(load.non_2xx + load.timeouts for load in (bare_live, *loads.values()))
+    walls, cpus = [w for w, _ in ready], [c for _, c in ready]
+    lines += [
+        "",
+        f"- Middleware cost on /api/health/live: {cost:.0%} of bare throughput, "
+        f"{cost_cpu:.0%} per CPU-second "
+        f"(aim {AIMS['middleware cost']}).",
+        f"- /api/system-info: {info.requests_per_second:,.0f} req/s "
+        f"({info.per_cpu_second:,.0f} per CPU-second), "
+        f"{info.requests_per_second / 2113:.1f}x Express (aim {AIMS['system-info']}).",
+        f"- Worst p99 of the full stack: {worst_p99:.2f} ms (aim {AIMS['p99']}); "
+        f"non-2xx answers and wrk timeouts in all runs: {errors}.",
+        f"- Process start to first 200 on /api/health/ready: median {harness.median(walls):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in walls)}), CPU median {harness.median(cpus):.2f} s "
+        f"(aim {AIMS['start to ready']}).",
+    ]
     return lines
 
 

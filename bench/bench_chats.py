@@ -1,9 +1,11 @@
-"""Issue 3: authenticated GET /api/chats for a user with 100 chats, and the time the service adds to
-the first streamed byte over the provider's own first byte."""
+"""Issues 3 and 13: authenticated GET /api/chats for a user with 100 chats against a raw asyncpg loop
+running the same page query on the same core in the same run, and the time the service adds to the
+first streamed byte over the provider's own first byte."""
 
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +45,25 @@ def first_byte(client: httpx.Client, method: str, url: str, **kwargs: Any) -> fl
     return elapsed
 
 
+HERE = Path(__file__).resolve().parent
+POOL_SIZE = 10  # the service's DATABASE_POOL_SIZE default: the raw loop gets the same connections
+
+
+def raw_page_loop(database_url: str, user_id: str, seconds: int) -> tuple[float, float]:
+    """(queries/s, queries per CPU-second) of the asyncpg ceiling, pinned to the server's core."""
+    command = [
+        sys.executable,
+        str(HERE / "raw_page_loop.py"),
+        database_url,
+        user_id,
+        str(seconds),
+        str(POOL_SIZE),
+    ]
+    output = subprocess.run(harness.pinned(command), check=True, capture_output=True, text=True).stdout
+    done, elapsed, cpu = (float(value) for value in output.split())
+    return done / elapsed, done / cpu
+
+
 def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None = None) -> list[str]:
     emulator_port = free_port()
     emulator = start_emulator(emulator_port)
@@ -61,18 +82,21 @@ def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None 
                 OPENAI_API_KEY="sk-bench",
                 OPENAI_BASE_URL=fake.base_url,
                 OPENAI_MODEL="fake",
+                DATABASE_POOL_SIZE=str(POOL_SIZE),
             )
             command = [harness.macro_ai(), "serve"]
             with harness.server(command, environment, port, "/api/health/ready") as api:
-                client = httpx.Client(base_url=api, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+                client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
                 auth = {"Authorization": f"Bearer {sign_in(client)}"}
                 chat_ids = [
                     client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).json()["data"]["id"]
                     for i in range(100)
                 ]
+                user_id = client.get("/api/users/me", headers=auth).json()["user"]["id"]
                 listing = harness.wrk(
-                    api + "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds
+                    api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds
                 )
+                raw_rate, raw_per_cpu = raw_page_loop(url, user_id, seconds)
 
                 provider = httpx.Client(timeout=30)
                 body = {"model": "fake", "messages": [{"role": "user", "content": "hi"}], "stream": True}
@@ -99,8 +123,15 @@ def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None 
     return [
         "| measure | value |",
         "|---|---|",
-        f"| GET /api/chats (100 chats, page of 20): req/s | {listing.requests_per_second:,.0f} |",
+        f"| GET /api/chats (100 chats, page of 20, signed in): req/s | {listing.requests_per_second:,.0f} |",
         f"| GET /api/chats: p50 / p99 ms | {listing.p50_ms:.2f} / {listing.p99_ms:.2f} |",
+        f"| GET /api/chats: non-2xx answers / wrk timeouts (server log: /tmp/macro-ai-bench-server-*.log) "
+        f"| {listing.non_2xx} / {listing.timeouts} |",
+        f"| raw asyncpg loop, same query, 50 tasks, same core: queries/s | {raw_rate:,.0f} |",
+        f"| GET /api/chats as a share of the raw loop (aim >= 40 %) "
+        f"| {listing.requests_per_second / raw_rate:.0%} |",
+        f"| the same, per CPU-second of each process | {listing.per_cpu_second:,.0f} / {raw_per_cpu:,.0f} "
+        f"= {listing.per_cpu_second / raw_per_cpu:.0%} |",
         f"| provider's own first byte, median ms | {statistics.median(direct) * 1000:.2f} |",
         f"| first streamed byte through the API, median ms | {statistics.median(through) * 1000:.2f} |",
         f"| added by the service (auth, ownership, storing the user message), median / max ms "

@@ -44,12 +44,13 @@ def main() -> int:
         f"# Benchmarks, {datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores\n"
     )
     if "api" in selected:
-        print("## API foundation (wrk -t1 -c32 -d10s, one worker, request logging on)\n")
+        print(
+            "## API foundation (server pinned to core 0 with taskset, wrk -t1 -c50 -d10s on core 1, "
+            "one worker, request logging on)\n"
+        )
         print("\n".join(bench_api.main(figures=figures)))
     if "chats" in selected:
-        print(
-            "\n## Accounts and chats (wrk -t1 -c32 -d10s; 30 streamed replies from a local fake provider)\n"
-        )
+        print("\n## Accounts and chats (pinned as above; 30 streamed replies from a local fake provider)\n")
         print("\n".join(bench_chats.main(figures=figures)))
     if figures:
         record_capacity(figures)

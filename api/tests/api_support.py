@@ -99,3 +99,37 @@ def forge_token(claims: dict[str, Any], key: Any = None, kid: str = "dummy") -> 
     return jwt.encode(
         claims, key if key is not None else emulator_signing_key(), algorithm="RS256", headers={"kid": kid}
     )
+
+
+def contract_file(folder: Path, balancer: dict[str, int] | None = None, **sections: dict[str, int]) -> Path:
+    """A copy of the service contract with some timings changed, for ``MACRO_AI_SERVICE_CONTRACT``
+    (e.g. a health check every 2 s instead of 5 s, so a drain test takes seconds, not a minute)."""
+    import json
+
+    from macro_ai_contract.service import CONTRACT_FILE, parse_contract
+
+    data = json.loads(CONTRACT_FILE.read_text(encoding="utf-8"))
+    data["loadBalancer"].update(balancer or {})
+    for name, changes in sections.items():
+        data[name].update(changes)
+    parse_contract(data)  # the changed contract must still be a valid one
+    path = folder / f"contract-{uuid.uuid4().hex[:8]}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def fast_drain_contract(folder: Path) -> Path:
+    """Health checks every 2 s, out after 2 failures (detection 4 s, accept window 5 s), short idle
+    timeouts: the same shape as production, scaled down for tests."""
+    return contract_file(
+        folder,
+        balancer={
+            "healthCheckIntervalSeconds": 2,
+            "healthCheckTimeoutSeconds": 1,
+            "healthyThreshold": 2,
+            "unhealthyThreshold": 2,
+            "idleTimeoutSeconds": 1,
+        },
+        http={"keepAliveTimeoutSeconds": 2},
+        shutdown={"drainSeconds": 5, "stopTimeoutSeconds": 15},
+    )

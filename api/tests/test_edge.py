@@ -99,6 +99,23 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
     assert set(wrong_method.json()) == {"message", "type", "status"}
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/api/chats", "GET, POST"),  # two routes, one resource: both methods
+        ("PATCH", "/api/chats/5f0c6a0e-8c1f-4c49-9c3e-3d6a3c6f0b11", "DELETE, GET, PUT"),
+        ("DELETE", "/api/system-info", "GET"),
+    ],
+)
+async def test_405_allow_lists_every_method_of_the_resource(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    response = await client.request(method, path, headers=KEY)
+    assert response.status_code == 405
+    assert response.headers.get_list("allow") == [allowed]
+    assert response.json()["type"] == "MethodNotAllowed"
+
+
 class TestRequestId:
     async def test_echoed_when_given(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/api/health/live", headers={"X-Request-Id": "abc-123"})

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
+from macro_ai_contract import load_contract
 
 from macro_ai import __version__
 from macro_ai.auth.router import router as auth_router
@@ -21,7 +22,9 @@ from macro_ai.services import build_services
 from macro_ai.system.router import router as system_router
 from macro_ai.users.router import router as users_router
 from macro_ai.web.access_log import AccessLog
+from macro_ai.web.allowed_methods import AllowedMethods
 from macro_ai.web.api_key import ApiKeyMiddleware
+from macro_ai.web.body_guard import RequestBodyGuard
 from macro_ai.web.cors import OriginGatedCors
 from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddleware, RedisStore, limits_from
 from macro_ai.web.request_context import RequestContextMiddleware
@@ -79,10 +82,12 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     for router in (health_router, auth_router, users_router, chats_router, system_router):
         app.include_router(router, prefix="/api")
     install_error_handlers(app)
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    max_body_bytes = load_contract().max_request_body_bytes
+    app.openapi = lambda: build_openapi(app, max_body_bytes)  # type: ignore[method-assign]
 
     api_key = settings.api_key.get_secret_value().encode()
     # Added innermost first: the request context wraps everything, so even a 429 is logged.
+    app.add_middleware(RequestBodyGuard, max_bytes=max_body_bytes)
     app.add_middleware(ApiKeyMiddleware, expected_key=lambda: api_key)
     app.add_middleware(RateLimitMiddleware, limits=limits_from(settings), store=_rate_limit_store(settings))
     app.add_middleware(
@@ -101,5 +106,6 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
         metrics=metrics,
         access_log=AccessLog(enabled=settings.log_level in {"debug", "info"}),
         trusted_proxy_hops=settings.trusted_proxy_hops,
+        allowed_methods=AllowedMethods(app.routes),
     )
     return app

@@ -1,7 +1,8 @@
 """The OpenAPI document, completed with what the middleware enforces.
 
 Routers declare their own responses; the API-key requirement and the 401/429 answers of the edge
-middleware apply to every non-exempt route and are added here, from the same exemption rules the
+middleware apply to every non-exempt route, and the 413/422 of the body guard to every route that
+takes a body; they are added here, from the same exemption rules the
 middleware uses, so the document cannot drift from the behaviour.
 """
 
@@ -38,7 +39,7 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
     return response
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+def build_openapi(app: FastAPI, max_body_bytes: int) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
@@ -56,7 +57,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if "422" in responses:  # our validation errors use the one error shape, not FastAPI's
+            if "requestBody" in operation:  # the body guard's answers (macro_ai.web.body_guard)
+                responses["413"] = _error(f"Request body larger than {max_body_bytes} bytes")
+                responses["422"] = _error(
+                    "Request validation failed (details by field path), or the JSON body is not valid UTF-8"
+                )
+            elif "422" in responses:  # our validation errors use the one error shape, not FastAPI's
                 responses["422"] = _error("Request validation failed (details by field path)")
             if path.startswith(EXEMPT_PREFIXES):
                 continue

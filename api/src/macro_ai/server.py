@@ -1,30 +1,39 @@
-"""Serving with a graceful drain.
+"""Serving with a graceful drain that a load balancer can follow.
 
-On SIGTERM (an ECS stop, scale-in or deployment) readiness answers 503 at once while the listener
-stays open; requests and streams in flight get up to ``SHUTDOWN_DRAIN_SECONDS`` to finish; then
-uvicorn closes the listener, runs the lifespan shutdown and the process exits 0. A second signal
-stops at once.
+On SIGTERM (an ECS stop, scale-in or deployment) readiness answers 503 at once, and the instance
+keeps accepting and serving new requests for as long as a load balancer needs to notice that (the
+contract's detection time plus one health-check timeout): closing the listener earlier makes the
+balancer send requests to a closed port. Only then does it stop accepting, give requests and streams
+in flight up to ``drain_seconds`` to finish, run the lifespan shutdown and exit 0. Ctrl-C skips the
+accepting phase (no balancer is watching a terminal); a second signal stops at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 from types import FrameType
 
 import uvicorn
+from macro_ai_contract import ServiceContract, load_contract
 
 from macro_ai.lifecycle import Lifecycle
 
 # After the drain, uvicorn's own wait for idle keep-alive connections.
 CONNECTION_CLOSE_GRACE_SECONDS = 2
 
+log = logging.getLogger("macro_ai.server")
+
 
 class DrainingServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle, drain_seconds: float) -> None:
+    def __init__(
+        self, config: uvicorn.Config, lifecycle: Lifecycle, *, accept_seconds: float, drain_seconds: float
+    ) -> None:
         super().__init__(config)
         self.lifecycle = lifecycle
+        self.accept_seconds = accept_seconds
         self.drain_seconds = drain_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain_task: asyncio.Task[None] | None = None
@@ -41,17 +50,28 @@ class DrainingServer(uvicorn.Server):
             self.force_exit = self.lifecycle.draining and sig == signal.SIGINT
             return
         self.lifecycle.begin_drain()
-        self._loop.call_soon_threadsafe(self._start_drain)
+        # Ctrl-C comes from a person at a terminal, not from an orchestrator behind a balancer.
+        accept_seconds = 0.0 if sig == signal.SIGINT else self.accept_seconds
+        self._loop.call_soon_threadsafe(self._start_drain, accept_seconds)
 
-    def _start_drain(self) -> None:
-        self._drain_task = asyncio.ensure_future(self._drain())
+    def _start_drain(self, accept_seconds: float) -> None:
+        self._drain_task = asyncio.ensure_future(self._drain(accept_seconds))
 
-    async def _drain(self) -> None:
+    async def _drain(self, accept_seconds: float) -> None:
+        log.info("draining: readiness is 503, still accepting for %ss", accept_seconds)
+        await asyncio.sleep(accept_seconds)
+        for server in self.servers:
+            server.close()
+        log.info(
+            "stopped accepting; waiting up to %ss for %d in flight",
+            self.drain_seconds,
+            self.lifecycle.in_flight,
+        )
         await self.lifecycle.wait_idle(self.drain_seconds)
         self.should_exit = True
 
 
-def uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: object, host: str, port: int, contract: ServiceContract) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -63,6 +83,23 @@ def uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
         log_config=None,
         server_header=False,
         proxy_headers=False,  # client IPs are resolved by our trusted-hops rule instead
-        timeout_keep_alive=65,  # longer than the ALB idle timeout (60 s), so the ALB closes first
+        # Longer than the load balancer's idle timeout, so the balancer closes idle connections first
+        # and never reuses one the app has just closed (a 502).
+        timeout_keep_alive=contract.keep_alive_timeout_seconds,
         timeout_graceful_shutdown=CONNECTION_CLOSE_GRACE_SECONDS,
+    )
+
+
+def draining_server(
+    app: object, host: str, port: int, lifecycle: Lifecycle, drain_seconds: float
+) -> DrainingServer:
+    """The server as ``macro-ai serve`` runs it: keep-alive and drain timing from the service contract
+    (``MACRO_AI_SERVICE_CONTRACT`` names another contract file, as tests do), the in-flight grace from
+    the ``SHUTDOWN_DRAIN_SECONDS`` setting."""
+    contract = load_contract()
+    return DrainingServer(
+        uvicorn_config(app, host, port, contract),
+        lifecycle,
+        accept_seconds=contract.accept_after_sigterm_seconds,
+        drain_seconds=drain_seconds,
     )

@@ -51,6 +51,12 @@ class ServiceContract:
         return self.health_check_interval_seconds * self.unhealthy_threshold
 
     @property
+    def accept_after_sigterm_seconds(self) -> int:
+        """How long a terminated instance keeps accepting new requests: the detection time plus one
+        health-check timeout, since the deciding check may take that long to answer."""
+        return self.detection_seconds + self.health_check_timeout_seconds
+
+    @property
     def known(self) -> frozenset[str]:
         """Every configuration name the service reads (environment and secrets)."""
         return frozenset(self.environment) | frozenset(self.secrets)
@@ -96,10 +102,11 @@ def parse_contract(data: dict[str, Any]) -> ServiceContract:
         problems.append(
             "drainSeconds must be at least streams.maxSeconds (a draining task finishes its streams)"
         )
-    needed = contract.detection_seconds + contract.drain_seconds + contract.shutdown_margin_seconds
+    needed = contract.accept_after_sigterm_seconds + contract.drain_seconds + contract.shutdown_margin_seconds
     if contract.stop_timeout_seconds < needed:
         problems.append(
-            f"stopTimeoutSeconds must be at least detection ({contract.detection_seconds}) + drainSeconds "
+            f"stopTimeoutSeconds must be at least the accepting time after SIGTERM "
+            f"({contract.accept_after_sigterm_seconds}: detection + one check timeout) + drainSeconds "
             f"({contract.drain_seconds}) + marginSeconds ({contract.shutdown_margin_seconds}) = {needed}"
         )
     if contract.stop_timeout_seconds > 120:

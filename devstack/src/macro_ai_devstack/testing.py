@@ -69,8 +69,10 @@ class ServerProcess:
         return self.process.wait(timeout=timeout)
 
     def stop(self) -> None:
+        # SIGINT, not SIGTERM: SIGTERM keeps the server accepting for a load balancer's detection time
+        # (seconds, from the contract) before it drains; tests that mean SIGTERM send it themselves.
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -19,8 +19,10 @@ class ChatRepository:
 
     async def page(self, user_id: uuid.UUID, offset: int, limit: int) -> tuple[list[RowMapping], int]:
         """A page of the user's chats as plain rows (no ORM identity map: this is the hottest read).
-        One round trip: the total rides along as a window count on every row of the page."""
+        One round trip: the total rides along as a window count on every row of the page, and no
+        BEGIN/ROLLBACK around it (one read needs no transaction; they were two more round trips)."""
         table = Chat.__table__
+        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         result = await self.session.execute(
             select(*table.c, func.count().over().label("total"))
             .where(table.c.user_id == user_id)

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from macro_ai.lifecycle import Lifecycle
 from macro_ai.logs import REQUEST_ID
 from macro_ai.web.access_log import AccessLog
+from macro_ai.web.allowed_methods import AllowedMethods
 from macro_ai.web.client_ip import client_ip
 from macro_ai.web.metrics import MetricsRecorder
 from macro_ai.web.security_headers import NO_STORE, security_headers
@@ -58,8 +59,10 @@ class RequestContextMiddleware:
         metrics: MetricsRecorder,
         access_log: AccessLog,
         trusted_proxy_hops: int,
+        allowed_methods: AllowedMethods | None = None,
     ) -> None:
         self.app = app
+        self.allowed_methods = allowed_methods
         self.access_log = access_log
         self.lifecycle = lifecycle
         self.metrics = metrics
@@ -84,6 +87,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", ()))
+                if status == 405 and self.allowed_methods is not None:
+                    allow = (b"allow", self.allowed_methods.header(scope))
+                    headers = [header for header in headers if header[0] != b"allow"] + [allow]
                 if not any(name == b"cache-control" for name, _ in headers):
                     headers.append(NO_STORE)
                 if self.lifecycle.draining:

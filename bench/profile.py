@@ -1,0 +1,88 @@
+"""Where the time goes: py-spy samples the pinned server while wrk drives one endpoint.
+
+    python bench/profile.py [chats|system-info|live] OUTPUT.txt
+
+Writes py-spy's collapsed stacks (one line per stack with its sample count) and prints the functions
+with the most samples, inclusive. py-spy is not a project dependency: ``uv tool install py-spy``.
+"""
+
+from __future__ import annotations
+
+import collections
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import bench_chats
+import harness
+import httpx
+from macro_ai_devstack.cognito import create_pool, start_emulator
+from macro_ai_devstack.testing import free_port
+
+PATHS = {"chats": "/api/chats", "system-info": "/api/system-info", "live": "/api/health/live"}
+
+
+def summarize(collapsed: Path, top: int = 40) -> list[str]:
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        total += int(count)
+        for frame in set(stack.split(";")):
+            inclusive[frame] += int(count)
+    return [f"{count / total:6.1%}  {frame}" for frame, count in inclusive.most_common(top)]
+
+
+def main() -> int:
+    which, output = sys.argv[1], Path(sys.argv[2])
+    py_spy = shutil.which("py-spy") or str(Path.home() / ".local/bin/py-spy")
+    emulator_port = free_port()
+    emulator = start_emulator(emulator_port)
+    try:
+        pool = create_pool(f"http://127.0.0.1:{emulator_port}")
+        with harness.database() as url:
+            port = free_port()
+            environment = harness.service_environment(
+                url,
+                **pool.environment(),
+                SERVER_PORT=str(port),
+                AWS_ACCESS_KEY_ID="bench",
+                AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
+            )
+            with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
+                client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+                auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
+                for i in range(100):
+                    client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
+                headers = {"X-API-KEY": harness.API_KEY, **auth}
+                load = threading.Thread(target=harness.wrk, args=(api, PATHS[which], headers, 12))
+                load.start()
+                subprocess.run(
+                    [
+                        py_spy,
+                        "record",
+                        "-p",
+                        str(api.pid),
+                        "-d",
+                        "10",
+                        "-r",
+                        "250",
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(output),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
+                load.join()
+    finally:
+        emulator.stop()
+    print("\n".join(summarize(output)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The ceiling for GET /api/chats: the same page query straight through asyncpg, 50 concurrent tasks,
+uvloop, on the server's core. Prints ``queries seconds cpu_seconds`` for the harness.
+
+    python raw_page_loop.py DATABASE_URL USER_ID SECONDS POOL_SIZE
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import time
+import uuid
+
+import asyncpg
+import uvloop
+
+TASKS = 50
+# What ChatRepository.page sends (a page of 20 and the total as a window count, one round trip).
+PAGE_QUERY = (
+    "SELECT id, user_id, title, created_at, updated_at, count(*) OVER () AS total FROM chats "
+    "WHERE user_id = $1 ORDER BY updated_at DESC, id LIMIT $2 OFFSET $3"
+)
+
+
+async def run(url: str, user_id: uuid.UUID, seconds: float, pool_size: int) -> tuple[int, float]:
+    pool = await asyncpg.create_pool(url, min_size=pool_size, max_size=pool_size)
+    done = 0
+    deadline = time.monotonic() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            async with pool.acquire() as connection:
+                rows = await connection.fetch(PAGE_QUERY, user_id, 20, 0)
+            assert len(rows) == 20
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(TASKS)))
+    elapsed = time.monotonic() - started
+    await pool.close()
+    return done, elapsed
+
+
+def main() -> None:
+    url, user, seconds, pool_size = sys.argv[1], uuid.UUID(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    done, elapsed = uvloop.run(run(url, user, seconds, pool_size))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(done, elapsed, cpu)
+
+
+if __name__ == "__main__":
+    main()
