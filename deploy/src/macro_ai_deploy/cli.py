@@ -44,6 +44,7 @@ from macro_ai_deploy.aws.gates import AwsGates
 from macro_ai_deploy.aws.params import ParameterStore, SecretStore
 from macro_ai_deploy.aws.scaling import EcsCapacity
 from macro_ai_deploy.aws.session import Aws
+from macro_ai_deploy.commands.rehearse import rehearse_command
 from macro_ai_deploy.dbmigrate import DbMigration
 from macro_ai_deploy.durations import format_duration, parse_duration
 from macro_ai_deploy.envs import Environment, preview, resolve
@@ -175,6 +176,7 @@ app.add_typer(image_app, name="image")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(preview_app, name="preview")
 app.add_typer(config_app, name="config")
+app.command("rehearse")(rehearse_command)
 
 
 @app.callback()

@@ -26,4 +26,6 @@ class ExitCode(IntEnum):
     MIGRATION_DRIFT = 23  # traffic is right but the stack parameters could not be written back
     MIGRATION_ROLLBACK_FAILED = 24  # could NOT restore 100 % legacy: act by hand now
 
+    REHEARSAL_FAILED = 30  # rehearse: a scenario broke a promise (or could not run); see its report
+
     INTERRUPTED = 130  # Ctrl-C outside a rollout
