@@ -74,7 +74,7 @@ def test_router_sets_and_reads_weights_through_the_runtime_api(tmp_path: Path) -
 
 
 def _short(tmp_path: Path, **overrides: float) -> tuple[Settings, StageOptions]:
-    settings = Settings(rate=100, users=6, steps=(50, 100), bake=4, interval=2, fault_percent=30)
+    settings = Settings(rate=60, users=6, steps=(50, 100), bake=4, interval=2, fault_percent=30)
     options = StageOptions(
         folder=run_folder(tmp_path / "runs"),
         ecs_mode="process",

@@ -119,7 +119,9 @@ def rehearse_command(
         deregistration_delay=delay,
     )
     try:
-        result = rehearse(chosen, settings, options, facts, say=lambda line: console.print(line, markup=False))
+        result = rehearse(
+            chosen, settings, options, facts, say=lambda line: console.print(line, markup=False)
+        )
     except RuntimeError as exc:  # the stage could not start: say what, with the run folder for the logs
         console.print(f"[bold red]REHEARSAL FAILED[/]: {exc} (logs: {options.folder})")
         raise typer.Exit(int(ExitCode.REHEARSAL_FAILED)) from None

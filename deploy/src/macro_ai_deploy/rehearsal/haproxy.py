@@ -14,6 +14,7 @@ import io
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,8 @@ class Haproxy:
     def __init__(self, contract: ServiceContract, folder: Path, listen_port: int) -> None:
         self.folder = folder
         self.listen_port = listen_port
-        self.socket_path = folder / "haproxy.sock"
+        # a Unix socket path must stay under ~100 bytes: not inside a deep run folder
+        self.socket_path = Path(tempfile.mkdtemp(prefix="rehearsal-lb-")) / "admin.sock"
         self.acl_file = folder / "ecs-range.acl"
         self.config_file = folder / "haproxy.cfg"
         self.contract = contract
@@ -171,10 +173,12 @@ class Haproxy:
             render_config(self.contract, self.listen_port, self.socket_path, self.acl_file)
         )
         check = subprocess.run(  # noqa: S603 - our binary, our file
-            [binary, "-c", "-q", "-f", str(self.config_file)], capture_output=True, text=True, check=False
+            [binary, "-c", "-f", str(self.config_file)], capture_output=True, text=True, check=False
         )
         if check.returncode != 0:
-            raise HaproxyError(f"haproxy rejected its configuration: {check.stderr.strip()}")
+            raise HaproxyError(
+                f"haproxy rejected its configuration: {(check.stderr or check.stdout).strip()[-400:]}"
+            )
         log = (self.folder / "haproxy.log").open("wb")
         self.process = subprocess.Popen(  # noqa: S603
             [binary, "-db", "-f", str(self.config_file)], stdout=log, stderr=subprocess.STDOUT
@@ -197,3 +201,4 @@ class Haproxy:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        shutil.rmtree(self.socket_path.parent, ignore_errors=True)

@@ -95,7 +95,11 @@ class Load:
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        self.process.wait(150)
+        try:
+            self.process.wait(120)  # in-flight requests get up to 90 s to finish
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         if self.out.exists():
             self.records = load_records(self.out)
 

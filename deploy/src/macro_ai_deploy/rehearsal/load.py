@@ -19,11 +19,9 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from macro_ai_deploy.rehearsal.haproxy import SERVER_HEADER, fleet_of
+from macro_ai_deploy.rehearsal.http1 import Client, ProtocolError, Response
 
 MIX = (("health", 20), ("list", 30), ("create", 15), ("rename", 20), ("stream", 15))
 STREAM_FILLER = "please answer slowly with every word of this line"
@@ -71,117 +69,136 @@ class LoadRun:
         self.setup_titles: dict[str, str] = {}
         self.stopping = asyncio.Event()
 
-    async def sign_up(self, client: httpx.AsyncClient, index: int) -> User:
+    async def sign_up(self, client: Client, index: int) -> User:
         email = f"rehearsal-{uuid.uuid4().hex[:10]}-{index}@example.com"
         key = {"X-API-KEY": self.api_key}
         body = {"email": email, "password": PASSWORD, "confirmPassword": PASSWORD}
         for path, payload in (
             ("/api/auth/register", body),
             ("/api/auth/confirm-registration", {"email": email, "code": "012345"}),
+            ("/api/auth/login", {"email": email, "password": PASSWORD}),
         ):
-            response = await client.post(path, json=payload, headers=key)
-            response.raise_for_status()
-        login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD}, headers=key)
-        login.raise_for_status()
-        user = User({**key, "Authorization": f"Bearer {login.json()['tokens']['accessToken']}"})
+            response = await client.request("POST", path, json_body=payload, headers=key)
+            if response.status >= 300:
+                raise SetupError(f"{path} answered {response.status}: {response.body[:200]!r}")
+        user = User({**key, "Authorization": f"Bearer {response.json()['tokens']['accessToken']}"})
         for _ in range(3):
             title = f"setup-{uuid.uuid4().hex[:12]}"
-            created = await client.post("/api/chats", json={"title": title}, headers=user.headers)
-            created.raise_for_status()
-            chat_id = created.json()["data"]["id"] if "data" in created.json() else created.json()["id"]
+            created = await client.request(
+                "POST", "/api/chats", json_body={"title": title}, headers=user.headers
+            )
+            if created.status != 201:
+                raise SetupError(f"creating a chat answered {created.status}")
+            chat_id = created.json()["data"]["id"]
             user.chats.append(chat_id)
             self.setup_titles[chat_id] = title
         return user
 
-    async def one(self, client: httpx.AsyncClient, due: float, kind: str) -> None:
+    async def one(self, client: Client, due: float, kind: str) -> None:
         user = random.choice(self.users)  # noqa: S311
         rec = Record(due=due, kind=kind, status=0, latency=0.0, server="", fleet="none")
         try:
             if kind == "health":
-                response = await client.get("/api/health")
+                response = await client.request("GET", "/api/health")
             elif kind == "list":
-                response = await client.get("/api/chats?limit=20", headers=user.headers)
+                response = await client.request("GET", "/api/chats?limit=20", headers=user.headers)
             elif kind == "create":
                 rec.title = f"c-{uuid.uuid4().hex}"
-                response = await client.post("/api/chats", json={"title": rec.title}, headers=user.headers)
-                if response.status_code == 201:
-                    data = response.json()
-                    rec.chat_id = (data.get("data") or data)["id"]
+                response = await client.request(
+                    "POST", "/api/chats", json_body={"title": rec.title}, headers=user.headers
+                )
+                if response.status == 201:
+                    rec.chat_id = response.json()["data"]["id"]
                     user.chats.append(rec.chat_id)
             elif kind == "rename":
                 free = [c for c in user.chats if c not in user.renaming]
                 if not free:
-                    kind = rec.kind = "list"
-                    response = await client.get("/api/chats?limit=20", headers=user.headers)
+                    rec.kind = "list"
+                    response = await client.request("GET", "/api/chats?limit=20", headers=user.headers)
                 else:
                     rec.chat_id, rec.title = random.choice(free), f"r-{uuid.uuid4().hex}"  # noqa: S311
                     user.renaming.add(rec.chat_id)
                     try:
-                        response = await client.put(
-                            f"/api/chats/{rec.chat_id}", json={"title": rec.title}, headers=user.headers
+                        response = await client.request(
+                            "PUT",
+                            f"/api/chats/{rec.chat_id}",
+                            json_body={"title": rec.title},
+                            headers=user.headers,
                         )
                     finally:
                         user.renaming.discard(rec.chat_id)
             else:
-                await self.stream(client, user, rec)
-                return
-            rec.status = response.status_code
-            rec.server = response.headers.get(SERVER_HEADER, "")
-        except httpx.HTTPError as exc:
+                response = await self.stream(client, user, rec)
+            rec.status = response.status
+            rec.server = response.headers.get(SERVER_HEADER.lower(), "")
+            if (
+                kind == "stream" and rec.status == 200
+            ):  # complete: the whole reply, and the body ended cleanly
+                text = response.body.decode(errors="replace").rstrip()
+                rec.stream_complete = text.endswith(stream_message(rec.marker))
+        except (
+            OSError,
+            TimeoutError,
+            ProtocolError,
+            asyncio.IncompleteReadError,
+            ValueError,
+            KeyError,
+        ) as exc:
             rec.error = f"{type(exc).__name__}: {exc}"[:200]
+            if rec.status == 200 and kind == "stream":
+                rec.stream_complete = False
         finally:
             rec.fleet = fleet_of(rec.server) if rec.server else "none"
             rec.latency = time.monotonic() - due
             self.records.append(rec)
 
-    async def stream(self, client: httpx.AsyncClient, user: User, rec: Record) -> None:
+    async def stream(self, client: Client, user: User, rec: Record) -> Response:
         rec.chat_id = random.choice(user.chats)  # noqa: S311
         rec.marker = f"m-{uuid.uuid4().hex}"
         body = {"messages": [{"role": "user", "content": stream_message(rec.marker)}]}
-        received = []
-        async with client.stream(
-            "POST", f"/api/chats/{rec.chat_id}/stream", json=body, headers=user.headers
-        ) as response:
-            rec.status = response.status_code
-            rec.server = response.headers.get(SERVER_HEADER, "")
-            try:
-                async for chunk in response.aiter_text():
-                    received.append(chunk)
-            except httpx.HTTPError as exc:
-                rec.error = f"stream cut: {type(exc).__name__}: {exc}"[:200]
-        if rec.status == 200:  # complete: the whole reply, and the body ended cleanly
-            text = "".join(received).rstrip()
-            rec.stream_complete = not rec.error and text.endswith(stream_message(rec.marker))
+
+        def first_chunk(_: bytes) -> None:
+            rec.status = 200  # the reply started: a later failure is a cut stream
+
+        return await client.request(
+            "POST",
+            f"/api/chats/{rec.chat_id}/stream",
+            json_body=body,
+            headers=user.headers,
+            on_chunk=first_chunk,
+        )
 
     async def run(self, ready_file: Path) -> None:
-        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-        timeout = httpx.Timeout(120.0, connect=10.0)
-        async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=timeout) as client:
-            self.users = list(
-                await asyncio.gather(*(self.sign_up(client, i) for i in range(self.user_count)))
-            )
-            kinds = [k for k, _ in MIX]
-            weights = [w for _, w in MIX]
-            t0 = time.monotonic()
-            ready_file.write_text(json.dumps({"t0": t0, "setup_titles": self.setup_titles}))  # noqa: ASYNC240
-            tasks: set[asyncio.Task[None]] = set()
-            i = 0
-            while not self.stopping.is_set():
-                due = t0 + i / self.rate
-                delay = due - time.monotonic()
-                if delay > 0:
-                    try:
-                        await asyncio.wait_for(self.stopping.wait(), delay)
-                        break
-                    except TimeoutError:
-                        pass
-                kind = random.choices(kinds, weights)[0]  # noqa: S311
-                task = asyncio.create_task(self.one(client, due, kind))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                i += 1
-            if tasks:
-                await asyncio.wait(tasks, timeout=IN_FLIGHT_GRACE_SECONDS)
+        host, _, port = self.url.removeprefix("http://").partition(":")
+        client = Client(host, int(port))
+        self.users = list(await asyncio.gather(*(self.sign_up(client, i) for i in range(self.user_count))))
+        kinds = [k for k, _ in MIX]
+        weights = [w for _, w in MIX]
+        t0 = time.monotonic()
+        ready_file.write_text(json.dumps({"t0": t0, "setup_titles": self.setup_titles}))  # noqa: ASYNC240
+        tasks: set[asyncio.Task[None]] = set()
+        i = 0
+        while not self.stopping.is_set():
+            due = t0 + i / self.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), delay)
+                    break
+                except TimeoutError:
+                    pass
+            kind = random.choices(kinds, weights)[0]  # noqa: S311
+            task = asyncio.create_task(self.one(client, due, kind))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            i += 1
+        if tasks:
+            await asyncio.wait(tasks, timeout=IN_FLIGHT_GRACE_SECONDS)
+        client.close()
+
+
+class SetupError(Exception):
+    pass
 
 
 def load_records(path: Path) -> list[Record]:
@@ -207,17 +224,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         asyncio.run(go())
-    except httpx.HTTPError as exc:
+    except (SetupError, OSError, ProtocolError, TimeoutError) as exc:
         print(f"load: setting up the users failed: {exc}", file=sys.stderr)
         return 1
     with args.out.open("w") as out:
         for rec in run.records:
             out.write(json.dumps(asdict(rec)) + "\n")
     return 0
-
-
-def as_dict(rec: Record) -> dict[str, Any]:
-    return asdict(rec)
 
 
 if __name__ == "__main__":
