@@ -94,8 +94,10 @@ def test_short_migrate_and_bad_release_keep_their_promises(tmp_path: Path) -> No
     assert run.ok, report
     migrate, bad = run.results
     assert {p.name for p in migrate.promises} >= {"no failed request", "no stream cut", "rollout completed"}
-    assert migrate.writes is not None and migrate.writes.acknowledged > 0
-    assert "detection time" in bad.figures and "failed requests" in bad.figures
+    assert migrate.writes is not None
+    assert migrate.writes.acknowledged > 0
+    assert "detection time" in bad.figures
+    assert "failed requests" in bad.figures
     assert (run.folder / "timeline.png").stat().st_size > 0
 
 
