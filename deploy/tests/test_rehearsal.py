@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from macro_ai_contract import load_contract
 from macro_ai_deploy.rehearsal.gates import HaproxyGates, Thresholds
-from macro_ai_deploy.rehearsal.haproxy import Haproxy, parse_stat, render_config
+from macro_ai_deploy.rehearsal.haproxy import Haproxy, StatRow, parse_stat, render_config
 from macro_ai_deploy.rehearsal.harness import Settings
 from macro_ai_deploy.rehearsal.router import HaproxyRouter
 from macro_ai_deploy.rehearsal.run import profile_facts, rehearse, run_folder
@@ -113,3 +113,31 @@ def test_a_drain_shorter_than_the_streams_fails_the_rehearsal(tmp_path: Path) ->
     assert "drains finished within the deregistration delay" in broken
     assert "no stream cut" in broken
     assert "FAILED" in run.report.read_text()
+
+
+class ScriptedStats:
+    """HAProxy's `show stat` as a sequence of (ecs requests, ecs 5xx) counters; one server up per fleet."""
+
+    def __init__(self, counters: list[tuple[int, int]]) -> None:
+        self.counters = counters
+
+    def stats(self) -> list[StatRow]:
+        requests, errors = self.counters.pop(0) if len(self.counters) > 1 else self.counters[0]
+        return [
+            StatRow("legacy", "legacy1", "UP", 0, 0, 0, 10),
+            StatRow("legacy", "BACKEND", "UP", 0, 0, 0, 10),
+            StatRow("ecs", "ecs1", "UP", 0, requests, errors, 10),
+            StatRow("ecs", "ecs2", "UP", 0, 0, 0, 10),
+            StatRow("ecs", "BACKEND", "UP", 0, requests, errors, 10),
+        ]
+
+
+def test_gate_judges_5xx_per_window_and_waits_for_enough_requests() -> None:
+    # baseline 0; then 6 requests with 3 errors (too few: no verdict), then 12 in all with 3 errors: 25 %
+    stats = ScriptedStats([(0, 0), (6, 3), (12, 3), (112, 3)])
+    gates = HaproxyGates(stats, Thresholds(5.0, 3.0, 2))  # type: ignore[arg-type]
+    assert gates.check(Weights.to_ecs(10)).ok
+    tripped = gates.check(Weights.to_ecs(10))
+    assert [r.name for r in tripped.failures] == ["ecs 5xx"]
+    assert "25.0 % of 12 requests" in tripped.failures[0].detail
+    assert gates.check(Weights.to_ecs(10)).ok  # a new window: 0 errors in 100 requests

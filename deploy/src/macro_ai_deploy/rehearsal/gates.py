@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from macro_ai_deploy.rehearsal.haproxy import FLEETS, RuntimeApi, StatRow
 from macro_ai_deploy.rollout.model import GateReport, GateResult, Weights
 
-MIN_SAMPLE = 20  # fewer requests than this in a window: not enough data to judge a rate (as an alarm)
+MIN_SAMPLE = 10  # fewer requests than this since the last judged window: not enough data to judge a rate
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,13 @@ class HaproxyGates:
         if backend is None:
             return [GateResult(f"{fleet} backend", False, "missing from HAProxy's statistics")]
         before = self._last.get(fleet, (backend.requests, backend.responses_5xx))
-        self._last[fleet] = (backend.requests, backend.responses_5xx)
         requests, errors = backend.requests - before[0], backend.responses_5xx - before[1]
         t = self.thresholds
         if requests < MIN_SAMPLE:
+            # too few to judge: the window grows until the next check has enough
             rate = GateResult(f"{fleet} 5xx", True, f"{errors}/{requests} requests: not enough data")
         else:
+            self._last[fleet] = (backend.requests, backend.responses_5xx)
             percent = 100.0 * errors / requests
             rate = GateResult(
                 f"{fleet} 5xx",

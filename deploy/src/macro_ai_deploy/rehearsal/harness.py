@@ -19,7 +19,7 @@ from macro_ai_deploy.rehearsal.stage import API_KEY, Stage
 @dataclass(frozen=True)
 class Settings:
     rate: float = 200.0
-    users: int = 10
+    users: int = 40
     steps: tuple[int, ...] = (10, 25, 50, 100)
     bake: float = 8.0
     interval: float = 2.0

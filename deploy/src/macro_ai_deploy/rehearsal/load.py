@@ -23,7 +23,7 @@ from pathlib import Path
 from macro_ai_deploy.rehearsal.haproxy import SERVER_HEADER, fleet_of
 from macro_ai_deploy.rehearsal.http1 import Client, ProtocolError, Response
 
-MIX = (("health", 20), ("list", 30), ("create", 15), ("rename", 20), ("stream", 15))
+MIX = (("health", 25), ("list", 35), ("create", 10), ("rename", 15), ("stream", 15))
 STREAM_FILLER = "please answer slowly with every word of this line"
 PASSWORD = "Rehearsal-Pass-9"  # noqa: S105 - throwaway users of the local emulator
 IN_FLIGHT_GRACE_SECONDS = 90

@@ -115,6 +115,7 @@ def chart(results: list[ScenarioResult], samples: list[Sample], path: Path) -> N
         ax_rate.legend(loc="upper left", fontsize=7)
         xs = sorted(set(lat) | set(errors))
         ax_err.bar(xs, [errors.get(x, 0) for x in xs], color="tab:red", width=1.0)
+        ax_err.set_ylim(0, max(1, *errors.values(), 0) * 1.1)
         ax_err.set_ylabel("errors/s")
         ax_p99.plot(xs, [percentile(lat.get(x, []), 99) * 1000 for x in xs], color="tab:purple")
         ax_p99.set_ylabel("p99 (ms)")

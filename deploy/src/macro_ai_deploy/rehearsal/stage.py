@@ -47,6 +47,7 @@ class Member:
     slot: str
     instance: Instance
     image: str = ""
+    fault: Fault | None = None
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Stage:
         self._sampling = threading.Event()
         self._sampler: threading.Thread | None = None
         self._counter = 0
+        self._registering = threading.Lock()
 
     def note(self, text: str) -> None:
         self.timeline.append((time.monotonic(), text))
@@ -92,7 +94,9 @@ class Stage:
         from macro_ai_devstack.cognito import create_pool, start_emulator
         from macro_ai_devstack.postgres import LocalPostgres
 
-        self.postgres = LocalPostgres(self._pg_root / "data", self.free_port())
+        # fsync off: the rehearsal is about the service and the cutover, not the disk (RDS is durable);
+        # a clean stop (db-restart) still writes every committed transaction
+        self.postgres = LocalPostgres(self._pg_root / "data", self.free_port(), durable=False)
         self.database_url = self.postgres.start()
         port = self.free_port()
         self.emulator = start_emulator(port)
@@ -160,7 +164,8 @@ class Stage:
     def _instance(self, fleet: str, fault: Fault | None, image: str | None) -> Instance:
         from macro_ai_devstack.testing import base_environment
 
-        self._counter += 1
+        with self._registering:
+            self._counter += 1
         name, port = f"rehearsal-{fleet}-{self._counter}-{self.folder.name}", self.free_port()
         if fleet == "ecs" and self.options.ecs_mode == "container":
             return ContainerInstance(name, port, self.env_file, image or self.options.image, self.logs, fault)
@@ -171,9 +176,10 @@ class Stage:
         instance = self._instance(fleet, fault, image)
         instance.start()
         wait_live(instance, self.contract.liveness_path, START_TIMEOUT)
-        slot = self.targets.register(fleet, instance.port)
+        with self._registering:  # one free slot per instance
+            slot = self.targets.register(fleet, instance.port)
         self.targets.wait_healthy(fleet, slot, START_TIMEOUT)
-        member = Member(slot, instance, image or (self.options.image if fleet == "ecs" else ""))
+        member = Member(slot, instance, image or (self.options.image if fleet == "ecs" else ""), fault)
         self.members[fleet].append(member)
         self.note(f"{fleet}/{slot} registered ({instance.name}{', FAULTY' if fault else ''})")
         return member
@@ -191,23 +197,29 @@ class Stage:
         self.note(f"{fleet}/{member.slot} stopped after {result.waited_seconds:.1f} s of drain{cut}")
         return result
 
-    def fleet_size(self, fleet: str, size: int, fault: Fault | None = None) -> None:
-        while len(self.members[fleet]) < size:
-            self.launch(fleet, fault)
-
     def reset(self, ecs_fault: Fault | None = None) -> None:
-        """Two healthy legacy instances, two ECS instances (faulty if asked), 100 % legacy."""
+        """Two healthy legacy instances, two ECS instances (faulty if asked), 100 % legacy.
+
+        Instances that already fit are kept; missing ones start in parallel (setup, not under load)."""
         self.router.set_weights(Weights.all_legacy())
         for m in list(self.members["ecs"]):
-            self.retire("ecs", m, delay=0)
+            if m.fault != ecs_fault:
+                self.retire("ecs", m, delay=0)
         self.drains.clear()
-        threads = [
-            threading.Thread(target=self.fleet_size, args=("legacy", 2)),
-            threading.Thread(target=self.fleet_size, args=("ecs", 2, ecs_fault)),
-        ]
+        errors: list[Exception] = []
+
+        def launch(fleet: str, fault: Fault | None) -> None:
+            try:
+                self.launch(fleet, fault)
+            except Exception as exc:  # reported below, once every launch is done
+                errors.append(exc)
+
+        jobs = [("legacy", None)] * (2 - len(self.members["legacy"]))
+        jobs += [("ecs", ecs_fault)] * (2 - len(self.members["ecs"]))
+        threads = [threading.Thread(target=launch, args=job) for job in jobs]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        if len(self.members["legacy"]) < 2 or len(self.members["ecs"]) < 2:
-            raise RuntimeError("the fleets did not come up (see the logs folder of the run)")
+        if errors:
+            raise RuntimeError(f"the fleets did not come up: {errors[0]} (logs: {self.logs})")
