@@ -49,9 +49,15 @@ def render_config(contract: ServiceContract, listen_port: int, socket_path: Path
 global
     stats socket {socket_path} mode 600 level admin
     maxconn 5000
+    log stdout format raw local0 info
+
 
 defaults
     mode http
+    log global
+    # only failed or aborted requests are logged (with HAProxy's termination state), into haproxy.log
+    option httplog
+    option dontlog-normal
     option http-keep-alive
     # the ALB keeps and reuses connections to its targets
     http-reuse safe

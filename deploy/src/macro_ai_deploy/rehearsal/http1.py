@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +30,10 @@ class Response:
 
 
 class Client:
-    def __init__(self, host: str, port: int, timeout: float = 120.0) -> None:
-        self.host, self.port, self.timeout = host, port, timeout
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    def __init__(self, host: str, port: int, timeout: float = 120.0, max_idle: float = 30.0) -> None:
+        # max_idle: below the balancer's idle timeout, so a connection is never reused as it closes
+        self.host, self.port, self.timeout, self.max_idle = host, port, timeout, max_idle
+        self._idle: list[tuple[float, asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def request(
         self,
@@ -54,10 +56,7 @@ class Client:
         json_body: Any,
         on_chunk: Callable[[bytes], None] | None,
     ) -> Response:
-        if self._idle:
-            reader, writer = self._idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+        reader, writer = await self._connection()
         try:
             body = b"" if json_body is None else json.dumps(json_body).encode()
             lines = [
@@ -84,15 +83,24 @@ class Client:
         if response.headers.get("connection", "").lower() == "close":
             writer.close()
         else:
-            self._idle.append((reader, writer))
+            self._idle.append((time.monotonic(), reader, writer))
         return response
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The most recently used idle connection that the balancer cannot have closed yet, or a new one."""
+        while self._idle:
+            since, reader, writer = self._idle.pop()
+            if time.monotonic() - since < self.max_idle and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port)
 
     @staticmethod
     async def _body(
         reader: asyncio.StreamReader, response: Response, on_chunk: Callable[[bytes], None] | None
     ) -> bytes:
         if response.headers.get("transfer-encoding", "").lower() == "chunked":
-            collected = []
+            collected: list[bytes] = []
             while True:
                 size_line = await reader.readline()
                 if not size_line:
@@ -113,6 +121,6 @@ class Client:
         return await reader.read()
 
     def close(self) -> None:
-        for _, writer in self._idle:
+        for _, _, writer in self._idle:
             writer.close()
         self._idle.clear()

@@ -112,8 +112,6 @@ class Stage:
             "LOG_LEVEL": "warning",
             "TRUSTED_PROXY_HOPS": "1",
             "SHUTDOWN_DRAIN_SECONDS": str(self.contract.drain_seconds),
-            "DATABASE_POOL_SIZE": "8",
-            "DATABASE_MAX_OVERFLOW": "4",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",  # the emulator accepts any credentials
             **GENEROUS,
@@ -214,7 +212,7 @@ class Stage:
             except Exception as exc:  # reported below, once every launch is done
                 errors.append(exc)
 
-        jobs = [("legacy", None)] * (2 - len(self.members["legacy"]))
+        jobs: list[tuple[str, Fault | None]] = [("legacy", None)] * (2 - len(self.members["legacy"]))
         jobs += [("ecs", ecs_fault)] * (2 - len(self.members["ecs"]))
         threads = [threading.Thread(target=launch, args=job) for job in jobs]
         for t in threads:
