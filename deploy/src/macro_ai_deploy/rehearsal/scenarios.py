@@ -103,12 +103,17 @@ def bad_release(stage: Stage, settings: Settings, result: ScenarioResult) -> Non
     if not faults or not back:
         result.promise("fault detected", False, f"{len(faults)} faulty responses seen; rollback at {back}")
         return
+    exposed = [
+        e["mono"] for e in result.events if e["kind"] == "set" and (e["weights"] or {}).get("ecs", 0) > 0
+    ]
     detection = back[-1] - faults[0]
+    exposure = back[-1] - exposed[0] if exposed else detection  # the faulty fleet took traffic this long
     failed = summarize(load.records).failed
-    bound = settings.fault_percent / 100 * detection * settings.rate
+    bound = settings.fault_percent / 100 * exposure * settings.rate
     result.figures["detection time"] = f"{detection:.2f} s (first faulty response -> 100 % legacy)"
+    result.figures["exposure"] = f"{exposure:.2f} s (first move to ECS -> 100 % legacy)"
     result.figures["failed requests"] = (
-        f"{failed} (bound: {settings.fault_percent:g} % x {detection:.2f} s x {settings.rate:g}/s"
+        f"{failed} (bound: {settings.fault_percent:g} % x {exposure:.2f} s x {settings.rate:g}/s"
         f" = {bound:.0f})"
     )
     result.promise(
@@ -117,9 +122,7 @@ def bad_release(stage: Stage, settings: Settings, result: ScenarioResult) -> Non
         f"{detection:.2f} s, gate interval {settings.interval:g} s (+1 s to read the statistics)",
     )
     result.promise(
-        "failed requests within faulty share x detection time x rate",
-        failed <= bound,
-        f"{failed} <= {bound:.0f}",
+        "failed requests within faulty share x exposure x rate", failed <= bound, f"{failed} <= {bound:.0f}"
     )
 
 
