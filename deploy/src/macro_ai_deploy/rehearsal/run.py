@@ -104,7 +104,7 @@ def rehearse(
         f"profile {profile.key}: deregistration delay {options.deregistration_delay:g} s, 5xx limit "
         f"{settings.error_rate_percent:g} %, response time limit {settings.response_seconds:g} s; "
         f"load {settings.rate:g} requests/s, streams of ~{options.stream_seconds:g} s; ECS fleet as "
-        f"{options.ecs_mode}s ({options.image if options.ecs_mode == 'container' else 'macro-ai serve'}); "
+        f"{'containers of ' + options.image if options.ecs_mode == 'container' else 'plain processes'}; "
         f"steps {settings.steps}, bake {settings.bake:g} s, gate interval {settings.interval:g} s; "
         f"total {time.monotonic() - started:.0f} s."
     )
