@@ -165,6 +165,10 @@ class ContainerInstance:
         return int(code) if code.lstrip("-").isdigit() else None
 
 
+class InstanceExitedError(RuntimeError):
+    pass
+
+
 def wait_live(instance: Instance, path: str, timeout: float) -> float:
     started = time.monotonic()
     url = f"http://127.0.0.1:{instance.port}{path}"
@@ -173,6 +177,8 @@ def wait_live(instance: Instance, path: str, timeout: float) -> float:
             if httpx.get(url, timeout=1).status_code == 200:
                 return time.monotonic() - started
         if not instance.alive():
-            raise RuntimeError(f"{instance.name} exited while starting (see its log in the run folder)")
+            raise InstanceExitedError(
+                f"{instance.name} exited while starting (see its log in the run folder)"
+            )
         time.sleep(0.2)
     raise RuntimeError(f"{instance.name} did not answer {path} within {timeout:.0f} s")

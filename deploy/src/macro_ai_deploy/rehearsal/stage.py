@@ -20,7 +20,14 @@ from typing import Any
 
 from macro_ai_contract import ServiceContract
 
-from macro_ai_deploy.rehearsal.fleets import ContainerInstance, Fault, Instance, ProcessInstance, wait_live
+from macro_ai_deploy.rehearsal.fleets import (
+    ContainerInstance,
+    Fault,
+    Instance,
+    InstanceExitedError,
+    ProcessInstance,
+    wait_live,
+)
 from macro_ai_deploy.rehearsal.haproxy import Haproxy
 from macro_ai_deploy.rehearsal.router import HaproxyRouter
 from macro_ai_deploy.rehearsal.targets import DrainResult, Targets
@@ -171,9 +178,17 @@ class Stage:
 
     def launch(self, fleet: str, fault: Fault | None = None, image: str | None = None) -> Member:
         """Start an instance, wait until it is live, register it and wait for the health check to pass."""
-        instance = self._instance(fleet, fault, image)
-        instance.start()
-        wait_live(instance, self.contract.liveness_path, START_TIMEOUT)
+        for attempt in range(3):
+            instance = self._instance(fleet, fault, image)
+            instance.start()
+            try:
+                wait_live(instance, self.contract.liveness_path, START_TIMEOUT)
+                break
+            except InstanceExitedError:
+                # a free port can be taken by another program between choosing and binding it
+                instance.stop(5)
+                if attempt == 2:
+                    raise
         with self._registering:  # one free slot per instance
             slot = self.targets.register(fleet, instance.port)
         self.targets.wait_healthy(fleet, slot, START_TIMEOUT)
