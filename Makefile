@@ -14,6 +14,7 @@ help:
 	@echo "make run    - the service on 127.0.0.1:3040 with embedded PostgreSQL and the Cognito emulator"
 	@echo "make test   - every test (lint, types, unit, integration, infra, deploy, container)"
 	@echo "make bench  - benchmarks (figures go to docs/benchmarks.md by hand; per-worker req/s to docs/capacity.json)"
+	@echo "make rehearse - the EC2 -> ECS cutover rehearsed on this machine under load (report in rehearsals/)"
 
 $(UV):
 	python3 -m venv .tools
@@ -34,11 +35,12 @@ lint: .venv/.synced
 	$(RUN) mypy contract/src api/src devstack/src infra/src deploy/src
 
 # System packages some tests need (Debian). Without root the Redis and HAProxy tests are skipped with a reason.
+# haproxy: the local stand-in for the ALB (the drain test behind a load balancer, the cutover rehearsal).
 test-deps:
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) \
 		|| echo "redis-server could not be installed: the shared rate-limit tests will be skipped"
-	@command -v haproxy >/dev/null || (apt-get update -qq && apt-get install -y -qq haproxy >/dev/null) \
-		|| echo "haproxy could not be installed: the drain-behind-a-load-balancer tests will be skipped"
+	@test -x /usr/sbin/haproxy || (apt-get update -qq && apt-get install -y -qq haproxy >/dev/null) \
+		|| echo "haproxy could not be installed: the load-balancer drain and rehearsal tests will be skipped"
 
 # `make test PYTEST_ARGS=infra/tests` runs lint and one suite.
 test: lint test-deps
@@ -81,3 +83,17 @@ compose-down:
 	docker compose down -v
 
 .PHONY: container-kit
+
+# --- the cutover rehearsal (issue 11): HAProxy as the ALB, the legacy fleet as processes, the ECS fleet as
+# containers of the real image (own tag, so it never collides with other builds), under load; report in
+# rehearsals/<run>/. `make rehearse SCENARIOS="migrate bad-release"` runs some; REHEARSE_ARGS passes options.
+REHEARSAL_IMAGE := macro-ai-api:rehearsal
+SCENARIOS ?=
+REHEARSE_ARGS ?=
+
+rehearse: .venv/.synced test-deps
+	@if ! docker info >/dev/null 2>&1; then bash $(KIT_DIR)/setup.sh >/dev/null && . $(KIT_DIR)/env.sh; fi; \
+	$(MAKE) --no-print-directory image IMAGE=$(REHEARSAL_IMAGE) && \
+	$(RUN) macro-deploy rehearse --image $(REHEARSAL_IMAGE) $(REHEARSE_ARGS) $(SCENARIOS)
+
+.PHONY: rehearse

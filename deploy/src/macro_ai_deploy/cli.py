@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from macro_ai_deploy.commands import config, cost, deploy, image, migrate, preview, status
+from macro_ai_deploy.commands import config, cost, deploy, image, migrate, preview, rehearse, status
 from macro_ai_deploy.failures import SafeGroup
 from macro_ai_deploy.runtime import Runtime
 
@@ -45,6 +45,7 @@ app.command("wait")(deploy.wait)
 app.command("db-migrate")(deploy.db_migrate)
 app.command("status")(status.status)
 app.command("cost")(cost.cost)
+app.command("rehearse")(rehearse.rehearse_command)
 app.add_typer(image.app, name="image")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(preview.app, name="preview")

@@ -30,4 +30,6 @@ class ExitCode(IntEnum):
     MIGRATION_LEASE_HELD = 26  # another run holds the migration lease (or a stale one needs --steal)
     MIGRATION_GATE_FAILING = 27  # status --check: a gate fails or a migration is stuck
 
+    REHEARSAL_FAILED = 30  # rehearse: a scenario broke a promise (or could not run); see its report
+
     INTERRUPTED = 130  # Ctrl-C outside a rollout
