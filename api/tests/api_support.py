@@ -131,5 +131,6 @@ def fast_drain_contract(folder: Path) -> Path:
             "idleTimeoutSeconds": 1,
         },
         http={"keepAliveTimeoutSeconds": 2},
-        shutdown={"drainSeconds": 5, "stopTimeoutSeconds": 15},
+        shutdown={"drainSeconds": 5, "stopTimeoutSeconds": 15, "marginSeconds": 1},
+        streams={"maxSeconds": 5},
     )

@@ -185,7 +185,8 @@ async def test_stopping_before_the_balancer_notices_drops_requests(
     hasty = contract_file(
         tmp_path,
         balancer={"healthCheckIntervalSeconds": 1, "healthCheckTimeoutSeconds": 0, "unhealthyThreshold": 1},
-        shutdown={"drainSeconds": 5, "stopTimeoutSeconds": 15},
+        shutdown={"drainSeconds": 5, "stopTimeoutSeconds": 15, "marginSeconds": 1},
+        streams={"maxSeconds": 5},
     )
     results, exit_code, _ = await stop_one_under_load(tmp_path, migrated_database, balancer, hasty)
     assert exit_code == 0

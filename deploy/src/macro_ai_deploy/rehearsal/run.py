@@ -31,14 +31,17 @@ class ProfileFacts:
 
 
 def profile_facts(key: str) -> ProfileFacts:
-    from macro_ai_infra.profiles import PROFILES
+    from macro_ai_contract import load_contract
+    from macro_ai_infra.profiles import registered
+    from macro_ai_infra.timing import drain_timing
 
-    if key not in PROFILES:
-        raise ValueError(f"unknown profile {key!r}: one of {', '.join(sorted(PROFILES))}")
-    p = PROFILES[key]
+    profiles = registered()
+    if key not in profiles:
+        raise ValueError(f"unknown profile {key!r}: one of {', '.join(sorted(profiles))}")
+    p = profiles[key]
     return ProfileFacts(
         key,
-        float(p.deregistration_delay_seconds),
+        float(drain_timing(load_contract()).deregistration_delay_seconds),
         p.alarms.target_5xx_rate_percent,
         p.alarms.p99_latency_seconds,
     )
