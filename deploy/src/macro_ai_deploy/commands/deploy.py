@@ -8,6 +8,7 @@ import typer
 from macro_ai_contract.outputs import StackOutput, StackParameter
 from rich.live import Live
 
+from macro_ai_deploy.aws.cfn import StackInfo, Stacks
 from macro_ai_deploy.aws.ecr import Registry
 from macro_ai_deploy.aws.ecs import Ecs, image_tag, td_short
 from macro_ai_deploy.aws.elbv2 import LoadBalancing
@@ -91,21 +92,31 @@ def roll(
     if not wait:
         say(f"{verb} started; follow it with `macro-deploy wait {env.name}` (exit codes as for {verb})")
         return
-    watcher = DeploymentWatcher(
+    watcher = _watcher(rt, ecs, stacks, info, env.stack_name, interval, timeout)
+    _report(verb.upper(), _watch(rt, watcher, prev_td, changed, known))
+
+
+def _watcher(
+    rt: Runtime, ecs: Ecs, stacks: Stacks, info: StackInfo, stack_name: str, interval: float, timeout: float
+) -> DeploymentWatcher:
+    return DeploymentWatcher(
         ecs,
         stacks,
         LoadBalancing(rt.aws.client("elbv2")),
-        cluster=cluster,
-        service=service,
-        stack_name=env.stack_name,
+        cluster=info.output(StackOutput.CLUSTER_NAME),
+        service=info.output(StackOutput.SERVICE_NAME),
+        stack_name=stack_name,
         target_group_arn=info.outputs.get(StackOutput.ECS_TARGET_GROUP_ARN),
         clock=rt.clock,
         interval=interval,
         timeout=timeout,
     )
-    result = _watch(rt, watcher, prev_td, changed, known)
+
+
+def _report(title: str, result: WatchResult) -> None:
+    """The verdict line; a non-zero exit code that says what happened."""
     style = "green" if result.exit_code == 0 else "red"
-    console.print(f"[bold {style}]{verb.upper()} {result.verdict.value.upper()}[/]: ", end="")
+    console.print(f"[bold {style}]{title} {result.verdict.value.upper()}[/]: ", end="")
     say(result.message)
     if result.exit_code != 0:
         raise typer.Exit(int(result.exit_code))
@@ -251,17 +262,8 @@ def wait(
         prev_td, known, expect = deps[0]["taskDefinition"], frozenset(d["id"] for d in deps[:-1]), True
     else:
         prev_td, known, expect = svc["taskDefinition"], frozenset(), False
-    watcher = DeploymentWatcher(
-        ecs,
-        stacks,
-        LoadBalancing(rt.aws.client("elbv2")),
-        cluster=cluster,
-        service=service,
-        stack_name=e.stack_name,
-        target_group_arn=info.outputs.get(StackOutput.ECS_TARGET_GROUP_ARN),
-        clock=rt.clock,
-        interval=duration(interval, "interval"),
-        timeout=duration(timeout, "timeout"),
+    watcher = _watcher(
+        rt, ecs, stacks, info, e.stack_name, duration(interval, "interval"), duration(timeout, "timeout")
     )
     result = _watch(rt, watcher, prev_td, expect, known)
     if result.verdict is Verdict.SUCCEEDED:
@@ -273,8 +275,4 @@ def wait(
                 f"the service is steady on {running}, but the stack asks for {wanted}: it was rolled back",
                 result.snapshot,
             )
-    style = "green" if result.exit_code == 0 else "red"
-    console.print(f"[bold {style}]WAIT {result.verdict.value.upper()}[/]: ", end="")
-    say(result.message)
-    if result.exit_code != 0:
-        raise typer.Exit(int(result.exit_code))
+    _report("WAIT", result)
