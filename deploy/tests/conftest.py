@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from macro_ai_deploy.cli import Runtime, app
-from macro_ai_deploy.rollout.local import FakeClock
 from moto.server import ThreadedMotoServer
+from rollout_doubles import FakeClock
 from typer.testing import CliRunner
 
 REGION = "us-east-1"

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 from macro_ai_deploy.aws.session import Aws
 from macro_ai_deploy.cli import Runtime, app
-from macro_ai_deploy.rollout.local import FakeClock
+from rollout_doubles import FakeClock
 from typer.testing import CliRunner
 
 STACK = "MacroAiHobbyStack"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from macro_ai_deploy.rollout import GateReport, GateResult, Mode, Phase, Plan, Rollout, Weights, abort
-from macro_ai_deploy.rollout.local import FakeClock, MemoryRouter, MemoryStore, ScriptedGate
 from macro_ai_deploy.rollout.machine import CheckGates, Finish, SetWeights, start
+from rollout_doubles import FakeClock, MemoryRouter, MemoryStore, ScriptedGate
 
 OK = GateReport((GateResult("alarms", True, "all OK"),))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from macro_ai_deploy.rollout import GateReport, GateResult, Phase, Plan, Rollout, Weights
-from macro_ai_deploy.rollout.local import FakeClock, MemoryRouter
+from rollout_doubles import FakeClock, MemoryRouter
 
 
 @dataclass

@@ -19,7 +19,7 @@ from macro_ai_deploy.aws.session import Aws
 from macro_ai_deploy.durations import parse_duration
 from macro_ai_deploy.envs import Environment, deployed_names, resolve
 from macro_ai_deploy.errors import Refused, UsageError
-from macro_ai_deploy.rollout.local import SystemClock
+from macro_ai_deploy.rollout.clock import SystemClock
 from macro_ai_deploy.rollout.ports import Clock
 
 

@@ -18,7 +18,7 @@ from macro_ai_deploy.rehearsal.haproxy import RuntimeApi
 from macro_ai_deploy.rehearsal.router import HaproxyRouter
 from macro_ai_deploy.rehearsal.targets import Targets
 from macro_ai_deploy.rollout import Event, Phase, Plan, Rollout, Weights
-from macro_ai_deploy.rollout.local import SystemClock
+from macro_ai_deploy.rollout.clock import SystemClock
 
 EXIT = {Phase.COMPLETED: 0, Phase.ROLLED_BACK: 20, Phase.STOPPED_EXTERNALLY: 21, Phase.ROLLBACK_FAILED: 24}
 

@@ -1,19 +1,10 @@
-"""In-memory implementations of the ports: for tests and for a local rehearsal without AWS."""
+"""In-memory doubles of the rollout's ports (clock, router, gate, weight store), for the deploy tests."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from macro_ai_deploy.rollout.model import GateReport, GateResult, Weights
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
 
 
 class FakeClock:
