@@ -123,8 +123,10 @@ def docker_works(env: Mapping[str, str]) -> bool:
 
 
 def inside_a_container() -> bool:
-    """True in a podman or Docker container (their marker files), where the kit cannot nest an engine."""
-    return Path("/run/.containerenv").exists() or Path("/.dockerenv").exists()
+    """True inside a container the kit (podman) started, such as the fresh-machine check, where it cannot nest
+    an engine. Not /.dockerenv: development machines and CI runners are often Docker containers themselves,
+    and the kit works there."""
+    return Path("/run/.containerenv").exists()
 
 
 def pinned_uv_image(dockerfile: Path = REPO / "api" / "Dockerfile") -> str:
