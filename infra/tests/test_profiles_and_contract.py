@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from macro_ai_contract import load_environments
+from macro_ai_contract.fargate import FARGATE_SIZES
 from macro_ai_contract.service import ServiceContract, contract_path, parse_contract
 from macro_ai_infra.app import default_expiry, parse_pr
 from macro_ai_infra.constructs.configuration import OPERATOR_PARAMETERS, plain_environment
 from macro_ai_infra.constructs.preview import MAX_RULE_PRIORITY, rule_priority
-from macro_ai_infra.profile import FARGATE_SIZES, ExternalDatabase, Profile, SharedPlatform, StackDatabase
+from macro_ai_infra.profile import ExternalDatabase, Profile, SharedPlatform, StackDatabase
 from macro_ai_infra.profiles import deployed_profiles, preview_profile, profile_for, registered
 
 

@@ -9,19 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from macro_ai_contract import Environment, load_environments
+from macro_ai_contract.fargate import FARGATE_SIZES
 
 # Log retention values CloudWatch accepts (days); the table's classes must map to one of them.
 VALID_LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
-# Fargate CPU units -> allowed memory (MiB).
-FARGATE_SIZES: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4097, 1024)),
-    1024: tuple(range(2048, 8193, 1024)),
-    2048: tuple(range(4096, 16385, 1024)),
-    4096: tuple(range(8192, 30721, 1024)),
-}
 POSTGRES_PORT = 5432
 # The TLS mode a database outside the stack must be reached with (the URL's sslmode).
 REQUIRED_EXTERNAL_SSLMODE = "verify-full"

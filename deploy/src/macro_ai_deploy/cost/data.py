@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from macro_ai_contract.fargate import FARGATE_SIZES
+
 from macro_ai_deploy.errors import UsageError
 
 HERE = Path(__file__).resolve().parent
@@ -156,11 +158,14 @@ def load_prices(path: Path = DEFAULT_PRICES) -> PriceTable:
             verified=bool(data.get("verified_against_price_list", False)),
             hours_per_month=_number(data["hours_per_month"], f"{path}: hours_per_month", 1),
             prices=prices,
+            # Fargate's own size table (macro_ai_contract.fargate) unless a price file names others.
             task_sizes={
                 int(cpu): tuple(int(m) for m in mem)
                 for cpu, mem in data["fargate_task_sizes"].items()
                 if not cpu.startswith("$")
-            },
+            }
+            if "fargate_task_sizes" in data
+            else dict(FARGATE_SIZES),
             path=shown(path),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
