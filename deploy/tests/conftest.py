@@ -111,6 +111,20 @@ class World:
             "ecs": by_arn.get(self.outputs["EcsTargetGroupArn"], 0),
         }
 
+    def set_weights(self, ecs_percent: int) -> None:
+        """Move the live weights as a migration would (the rule in adopt mode, else the listener default)."""
+        from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
+        from macro_ai_deploy.rollout import Weights
+
+        o = self.outputs
+        ListenerRouter(
+            LoadBalancing(client("elbv2")),
+            o["ListenerArn"],
+            o["LegacyTargetGroupArn"],
+            o["EcsTargetGroupArn"],
+            rule_arn=o.get("ListenerRuleArn"),
+        ).set_weights(Weights.to_ecs(ecs_percent))
+
     def stack_params(self) -> dict[str, str]:
         s = client("cloudformation").describe_stacks(StackName=self.stack)["Stacks"][0]
         return {p["ParameterKey"]: p["ParameterValue"] for p in s["Parameters"]}

@@ -3,22 +3,9 @@
 
 from __future__ import annotations
 
-from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
-from macro_ai_deploy.rollout import Weights
-
-
-def set_live(world, aws_client, ecs: int) -> None:
-    o = world.outputs
-    ListenerRouter(
-        LoadBalancing(aws_client("elbv2")),
-        o["ListenerArn"],
-        o["LegacyTargetGroupArn"],
-        o["EcsTargetGroupArn"],
-    ).set_weights(Weights.to_ecs(ecs))
-
 
 def test_promote_moves_exactly_one_planned_step(world, cli, aws_client):
-    set_live(world, aws_client, 25)
+    world.set_weights(25)
     r = cli("migrate", "promote", "hobby", "--bake", "2m", "--interval", "30s")
     assert r.exit_code == 0, r.all_output
     assert "promote 25 -> 50 % ECS (next step)" in r.stdout
@@ -27,7 +14,7 @@ def test_promote_moves_exactly_one_planned_step(world, cli, aws_client):
 
 
 def test_pause_gates_without_advancing(world, cli, clock, aws_client):
-    set_live(world, aws_client, 10)
+    world.set_weights(10)
     seen: list[int] = []
     clock.hooks.append(lambda t: seen.append(world.listener_weights()["ecs"]))
     r = cli("migrate", "pause", "hobby", "--for", "5m", "--interval", "30s")
@@ -38,7 +25,7 @@ def test_pause_gates_without_advancing(world, cli, clock, aws_client):
 
 
 def test_pause_still_rolls_back_on_a_failed_gate(world, cli, clock, aws_client):
-    set_live(world, aws_client, 10)
+    world.set_weights(10)
     ticks = {"n": 0}
 
     def alarm_later(t):

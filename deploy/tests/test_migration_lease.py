@@ -139,16 +139,8 @@ def test_a_second_start_is_refused_while_a_run_is_live(world, cli, clock, aws_cl
 
 
 def test_a_dead_run_is_resumed_with_steal_on_its_stored_plan_and_minimum(world, cli, clock, aws_client):
-    from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
-    from macro_ai_deploy.rollout import Weights
-
+    world.set_weights(50)
     o = world.outputs
-    ListenerRouter(
-        LoadBalancing(aws_client("elbv2")),
-        o["ListenerArn"],
-        o["LegacyTargetGroupArn"],
-        o["EcsTargetGroupArn"],
-    ).set_weights(Weights.to_ecs(50))
     aas = aws_client("application-autoscaling")
     # the dead run had raised the minimum to 2; the IaC says 1 (stored in its record)
     aas.register_scalable_target(

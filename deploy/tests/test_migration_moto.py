@@ -57,17 +57,8 @@ def test_alarm_during_third_step_bake_rolls_back_to_legacy(world, cli, clock):
 
 def test_resume_after_kill_starts_from_live_weights(world, cli, clock, aws_client):
     # a previous run was killed at 25 %: the listener says 75/25, the stack parameters still 100/0
-    from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
-    from macro_ai_deploy.rollout import Weights
 
-    o = world.outputs
-    router = ListenerRouter(
-        LoadBalancing(aws_client("elbv2")),
-        o["ListenerArn"],
-        o["LegacyTargetGroupArn"],
-        o["EcsTargetGroupArn"],
-    )
-    router.set_weights(Weights.to_ecs(25))
+    world.set_weights(25)
     status = cli("migrate", "status", "hobby")
     assert status.exit_code == 0, status.all_output
     assert "ecs    █████░░░░░░░░░░░░░░░  25 %" in status.stdout

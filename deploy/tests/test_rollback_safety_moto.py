@@ -50,16 +50,8 @@ def test_failed_gate_with_empty_legacy_holds_instead_of_rolling_back(world, cli,
 
 
 def test_abort_refuses_an_empty_legacy_target_group_unless_forced(world, cli, aws_client):
-    from macro_ai_deploy.aws.elbv2 import ListenerRouter, LoadBalancing
-    from macro_ai_deploy.rollout import Weights
-
+    world.set_weights(50)
     o = world.outputs
-    ListenerRouter(
-        LoadBalancing(aws_client("elbv2")),
-        o["ListenerArn"],
-        o["LegacyTargetGroupArn"],
-        o["EcsTargetGroupArn"],
-    ).set_weights(Weights.to_ecs(50))
     aws_client("elbv2").deregister_targets(
         TargetGroupArn=o["LegacyTargetGroupArn"], Targets=[{"Id": i} for i in world.instances]
     )
