@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from macro_ai_contract.environments import TABLE_FILE
-from moto.server import ThreadedMotoServer
+from macro_ai_devstack.testing import moto_server
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -35,11 +35,8 @@ def table_with_staging2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def run(table: Path | None, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

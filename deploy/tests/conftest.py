@@ -4,7 +4,6 @@ a Runtime with virtual time, and a CLI invoker."""
 from __future__ import annotations
 
 import json
-import logging
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from macro_ai_deploy.cli import Runtime, app
-from moto.server import ThreadedMotoServer
+from macro_ai_devstack.testing import moto_server
 from rollout_doubles import FakeClock
 from typer.testing import CliRunner
 
@@ -22,12 +21,8 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="session")
 def moto_url():
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from infra_testkit import ENV_STACKS, PREVIEW_STACK, SHARED_STACK, Synth
 from macro_ai_contract import load_contract, load_environments
 from macro_ai_contract.config_locations import config_locations
 from macro_ai_deploy.cli import Runtime, app
-from moto.server import ThreadedMotoServer
+from macro_ai_devstack.testing import moto_server
 from typer.testing import CliRunner
 
 REGION = "us-east-1"
@@ -103,11 +103,8 @@ class Templates:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def _pushed(

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from infra_testkit import ADOPTED_STACK, SELF_CONTAINED_STACK, Synth
 from macro_ai_contract.outputs import migration_record_parameter
+from macro_ai_devstack.testing import moto_server
 from macro_ai_infra.constructs.monitoring import ROLLOUT_GATES
 from macro_ai_infra.safety_net.handler import handle
-from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
 RECORD = migration_record_parameter("MacroAiTestStack")
@@ -24,11 +24,8 @@ NOW = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Harness pieces shared by the test suites: free ports and the real server as a child process."""
+"""Harness pieces shared by the test suites: free ports, the AWS emulator, the server as a child process."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -20,6 +21,21 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """The AWS emulator (moto) on a free loopback port, for as long as the block runs: its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulated call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 def macro_ai_executable() -> str:
