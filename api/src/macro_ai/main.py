@@ -78,9 +78,10 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     )
     app.state.services = services  # the one entry; handlers use macro_ai.deps
 
-    # Flat, not nested routers: FastAPI matches nested routers lazily, at a cost on every request.
+    # The routes themselves, not included routers: FastAPI matches an included router lazily, walking
+    # it twice on every request (once to match, once to dispatch).
     for router in (health_router, auth_router, users_router, chats_router, system_router):
-        app.include_router(router, prefix="/api")
+        app.router.routes.extend(router.routes)
     install_error_handlers(app)
     max_body_bytes = load_contract().max_request_body_bytes
     app.openapi = lambda: build_openapi(app, max_body_bytes)  # type: ignore[method-assign]

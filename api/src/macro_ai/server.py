@@ -11,6 +11,7 @@ accepting phase (no balancer is watching a terminal); a second signal stops at o
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -41,6 +42,14 @@ class DrainingServer(uvicorn.Server):
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Everything built at start (modules, the app, pools) lives as long as the process: moved out
+        # of the collector's sight, a full collection scans only what requests allocate. Without it,
+        # each one walked the whole heap, about a fifth of a request's CPU in a profile.
+        gc.collect()
+        gc.freeze()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Not recorded in _captured_signals: uvicorn would re-raise it after serving and the

@@ -22,7 +22,7 @@ from macro_ai.deps import AuthServiceDep, CurrentPrincipal, SettingsDep
 from macro_ai.errors import ErrorBody
 
 router = APIRouter(
-    prefix="/auth", tags=["auth"], responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}}
+    prefix="/api/auth", tags=["auth"], responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}}
 )
 
 

@@ -21,7 +21,7 @@ from macro_ai.deps import ChatServiceDep, CurrentPrincipal, OwnedChatDep
 from macro_ai.errors import ErrorBody
 from macro_ai.web.json_response import model_response
 
-router = APIRouter(prefix="/chats", tags=["chats"])
+router = APIRouter(prefix="/api/chats", tags=["chats"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such chat for this user"}
 }

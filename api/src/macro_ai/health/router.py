@@ -16,7 +16,7 @@ from macro_ai.health.schemas import (
 from macro_ai.health.service import Check, HealthService
 from macro_ai.web.json_response import JSONBytes
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix="/api/health", tags=["health"])
 _ALIVE = b'{"status":"alive"}'
 
 

@@ -1,15 +1,27 @@
+"""``/api/system-info``: version, environment, uptime, runtime and memory of this process.
+
+It is probed by monitoring and benchmarked, so it is built lean: what cannot change while the process
+lives is computed once, the memory figures are sampled at most once per ``MEMORY_SAMPLE_SECONDS``
+(a read of /proc and a getrusage call cost more than the rest of the request), and the body is
+written with orjson. ``response_model`` still documents the shape in the OpenAPI document.
+"""
+
 import os
 import platform
 import resource
 import sys
+import time
 
+import orjson
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from macro_ai import __version__
 from macro_ai.deps import services_of
 from macro_ai.schemas import CamelModel
 
-router = APIRouter(tags=["system"])
+router = APIRouter(prefix="/api", tags=["system"])
+MEMORY_SAMPLE_SECONDS = 1.0
 
 
 class Runtime(CamelModel):
@@ -40,20 +52,37 @@ def _rss_bytes() -> int:
         return 0
 
 
+class _MemorySample:
+    def __init__(self) -> None:
+        self.taken = -MEMORY_SAMPLE_SECONDS
+        self.figures: dict[str, int] = {}
+
+    def current(self) -> dict[str, int]:
+        now = time.monotonic()
+        if now - self.taken >= MEMORY_SAMPLE_SECONDS:
+            max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            self.figures = {"rssBytes": _rss_bytes(), "maxRssBytes": max_rss}
+            self.taken = now
+        return self.figures
+
+
+_RUNTIME = {
+    "python": sys.version.split()[0],
+    "implementation": platform.python_implementation(),
+    "platform": sys.platform,
+    # Read per request (cheap): a forked worker has a pid of its own.
+}
+_memory = _MemorySample()
+
+
 @router.get("/system-info", response_model=SystemInfo, summary="Runtime, version, uptime and memory")
-async def system_info(request: Request) -> SystemInfo:
+async def system_info(request: Request) -> Response:
     services = services_of(request)  # a plain call, not a dependency: this route is benchmarked
-    return SystemInfo(
-        version=__version__,
-        environment=services.settings.app_env,
-        uptime_seconds=round(services.lifecycle.uptime_seconds, 3),
-        runtime=Runtime(
-            python=sys.version.split()[0],
-            implementation=platform.python_implementation(),
-            platform=sys.platform,
-            pid=os.getpid(),
-        ),
-        memory=Memory(
-            rss_bytes=_rss_bytes(), max_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        ),
-    )
+    body = {
+        "version": __version__,
+        "environment": services.settings.app_env,
+        "uptimeSeconds": round(services.lifecycle.uptime_seconds, 3),
+        "runtime": {**_RUNTIME, "pid": os.getpid()},
+        "memory": _memory.current(),
+    }
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -29,7 +29,7 @@ class AccessLog:
         self._stream.write(
             orjson.dumps(
                 {
-                    "time": datetime.datetime.now(_UTC).isoformat(),
+                    "time": datetime.datetime.now(_UTC),  # orjson writes RFC 3339 itself, faster
                     "level": "info" if status < 500 else "error",
                     "message": "request",
                     "request_id": request_id,
@@ -39,6 +39,6 @@ class AccessLog:
                     "duration_ms": round(duration_ms, 2),
                     "client_ip": client_ip,
                 },
-                option=orjson.OPT_APPEND_NEWLINE,
+                option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z,  # "...Z", as structlog writes
             )
         )

@@ -18,6 +18,13 @@ import orjson
 
 NAMESPACE = "MacroAi/Api"
 MAX_DISTINCT_VALUES = 100  # EMF limit per metric
+DIMENSIONS = [["Service", "Environment"], ["Service", "Environment", "Route"]]
+COUNT_METRICS = [
+    {"Name": "Requests", "Unit": "Count"},
+    {"Name": "Errors4xx", "Unit": "Count"},
+    {"Name": "Errors5xx", "Unit": "Count"},
+]
+LATENCY_METRIC = {"Name": "Latency", "Unit": "Milliseconds"}
 
 
 @dataclass
@@ -54,42 +61,39 @@ class MetricsRecorder:
         self._routes[route].add(status, millis)
 
     def documents(self) -> list[dict[str, Any]]:
+        """One EMF document per route, and more for a route whose latencies take more than the
+        100 distinct values EMF accepts per metric: the slowest requests, the tail that p99 is made
+        of, are never dropped."""
         timestamp = int(time.time() * 1000)
         documents = []
         for route, stats in self._routes.items():
-            values = sorted(stats.latencies.items())[:MAX_DISTINCT_VALUES]
-            documents.append(
-                {
-                    "_aws": {
-                        "Timestamp": timestamp,
-                        "CloudWatchMetrics": [
-                            {
-                                "Namespace": NAMESPACE,
-                                "Dimensions": [
-                                    ["Service", "Environment"],
-                                    ["Service", "Environment", "Route"],
-                                ],
-                                "Metrics": [
-                                    {"Name": "Requests", "Unit": "Count"},
-                                    {"Name": "Errors4xx", "Unit": "Count"},
-                                    {"Name": "Errors5xx", "Unit": "Count"},
-                                    {"Name": "Latency", "Unit": "Milliseconds"},
-                                ],
-                            }
-                        ],
-                    },
-                    "Service": self.service,
-                    "Environment": self.environment,
-                    "Route": route,
+            values = sorted(stats.latencies.items())
+            for start in range(0, max(len(values), 1), MAX_DISTINCT_VALUES):
+                chunk = values[start : start + MAX_DISTINCT_VALUES]
+                counts = {
                     "Requests": stats.requests,
                     "Errors4xx": stats.errors_4xx,
                     "Errors5xx": stats.errors_5xx,
-                    "Latency": {
-                        "Values": [value for value, _ in values],
-                        "Counts": [count for _, count in values],
-                    },
                 }
-            )
+                metrics = [*COUNT_METRICS, LATENCY_METRIC] if start == 0 else [LATENCY_METRIC]
+                documents.append(
+                    {
+                        "_aws": {
+                            "Timestamp": timestamp,
+                            "CloudWatchMetrics": [
+                                {"Namespace": NAMESPACE, "Dimensions": DIMENSIONS, "Metrics": metrics}
+                            ],
+                        },
+                        "Service": self.service,
+                        "Environment": self.environment,
+                        "Route": route,
+                        **(counts if start == 0 else {}),
+                        "Latency": {
+                            "Values": [value for value, _ in chunk],
+                            "Counts": [count for _, count in chunk],
+                        },
+                    }
+                )
         return documents
 
     def flush(self) -> int:

@@ -6,7 +6,7 @@ Plain ASGI, because every request passes through it.
 
 from __future__ import annotations
 
-import os
+import random
 import re
 import time
 
@@ -35,7 +35,8 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
             trace = value.decode("latin-1")
     if trace and (match := _TRACE_ROOT.search(trace)):
         return match.group(1)
-    return os.urandom(16).hex()  # as unique as a uuid4, at a fraction of the cost
+    # 128 random bits, as unique as a uuid4; an id, not a secret, so no system call for it.
+    return f"{random.getrandbits(128):032x}"
 
 
 def route_template(scope: Scope) -> str:
