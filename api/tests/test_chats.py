@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-from api_support import bearer, forge_token, signed_in
+from api_support import API_KEY, bearer, forge_token, signed_in
 from cryptography.hazmat.primitives.asymmetric import rsa
+from macro_ai.chats.schemas import ChatPage
 
 
 async def create_chat(
@@ -90,6 +91,13 @@ async def test_pagination(auth_client: httpx.AsyncClient) -> None:
     assert page2["meta"] == {"page": 2, "limit": 2, "total": 5}
     beyond = (await auth_client.get("/api/chats?page=9&limit=2", headers=bearer(user))).json()
     assert beyond["data"] == []
+    assert beyond["meta"]["total"] == 5
+    # The listing writes its JSON by hand (for speed): it must be exactly the documented ChatPage,
+    # the one a chat's own endpoint returns for each chat.
+    for body in (page2, beyond):
+        assert ChatPage.model_validate(body).model_dump(mode="json", by_alias=True) == body
+    one = (await auth_client.get(f"/api/chats/{ids[2]}", headers=bearer(user))).json()["data"]
+    assert page2["data"][0] == {key: one[key] for key in page2["data"][0]}
     for query in ("limit=0", "limit=101", "page=0", "limit=abc"):
         assert (await auth_client.get(f"/api/chats?{query}", headers=bearer(user))).status_code == 422
 
@@ -274,3 +282,33 @@ async def test_authorization_matrix(
         assert len(contents) == 2
     finally:
         await connection.close()
+
+
+async def test_an_exhausted_pool_is_a_503_with_retry_after(auth_env: dict[str, str]) -> None:
+    """Overload, not a bug: when no connection comes free within the pool timeout the answer is a
+    documented 503 with Retry-After (it was a 500 after 5 s)."""
+    from api_support import settings_for
+    from macro_ai.main import create_app
+
+    app = create_app(
+        settings_for({**auth_env, "DATABASE_POOL_SIZE": "1", "DATABASE_POOL_TIMEOUT_SECONDS": "0.2"})
+    )
+    engine = app.state.services.engine
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        client.headers["X-API-KEY"] = API_KEY
+        user = await signed_in(client)
+        async with engine.connect() as held:  # the pool's only connection, taken
+            await held.get_raw_connection()
+            busy = await client.get("/api/chats", headers=bearer(user))
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json() == {
+            "message": "The service is busy; please retry",
+            "type": "ServiceUnavailable",
+            "status": 503,
+        }
+        assert (await client.get("/api/chats", headers=bearer(user))).status_code == 200
+        document = (await client.get("/api/openapi.json")).json()
+        assert "503" in document["paths"]["/api/chats"]["get"]["responses"]
+    await engine.dispose()

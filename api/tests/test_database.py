@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+import uuid
 
 import asyncpg
 import httpx
@@ -126,5 +127,37 @@ def test_service_recovers_from_a_database_restart(tmp_log) -> None:  # type: ign
                 time.sleep(0.1)
             assert ready_codes[-1] == 200, "readiness did not recover by itself"
             assert set(live_codes) == {200}, "liveness must not depend on the database"
+    finally:
+        postgres.destroy()
+
+
+async def test_the_chat_listing_recovers_from_a_database_restart() -> None:
+    """The listing goes around SQLAlchemy's error handling (it talks to the driver), so it must hand
+    a dead connection back to the pool as dead itself; otherwise the pool keeps offering it."""
+    from api_support import settings_for
+    from macro_ai.chats.listing import ChatListing
+    from macro_ai.config.database_login import DatabaseUrl
+    from macro_ai.db.engine import create_engine
+
+    postgres = LocalPostgres(postgres_folder(), free_port(), durable=False)
+    postgres.start()
+    try:
+        await asyncio.to_thread(migrate.upgrade, postgres.url)
+        settings = settings_for({**service_environment(postgres.url), "DATABASE_POOL_SIZE": "1"})
+        engine = create_engine(settings, DatabaseUrl(settings))
+        listing = ChatListing(engine)
+        user = uuid.uuid4()
+        assert await listing.page(user, 1, 20) == ([], 0)
+        await asyncio.to_thread(postgres.stop)
+        await asyncio.to_thread(postgres.restart_stopped)
+        outcomes = []
+        for _ in range(3):
+            try:
+                outcomes.append(await listing.page(user, 1, 20))
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError):
+                outcomes.append("failed")
+        # At most the request that found the connection dead fails; the pool then reconnects.
+        assert outcomes[1:] == [([], 0), ([], 0)]
+        await engine.dispose()
     finally:
         postgres.destroy()

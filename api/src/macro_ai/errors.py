@@ -15,6 +15,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -117,6 +118,25 @@ async def _app_error(_: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.message, exc.error_type)
 
 
+DATABASE_BUSY_MESSAGE = "The service is busy; please retry"
+RETRY_AFTER_SECONDS = 1
+
+
+async def _database_busy(_: Request, exc: Exception) -> Response:
+    """No pooled connection came free within the pool timeout: an overload, not a bug. A 503 with
+    Retry-After tells clients and the load balancer to back off; a 500 would page someone."""
+    log.warning("database pool exhausted", error_type=type(exc).__name__)
+    return error_response(
+        503, DATABASE_BUSY_MESSAGE, "ServiceUnavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
+# For the routers whose handlers use the database, in their OpenAPI responses.
+DATABASE_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": f"{DATABASE_BUSY_MESSAGE} (no database connection free in time)"}
+}
+
+
 async def _unexpected(_: Request, exc: Exception) -> Response:
     log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
     return error_response(500, "Internal server error", "InternalServerError")
@@ -126,4 +146,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(Exception, _unexpected)

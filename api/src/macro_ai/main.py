@@ -14,6 +14,7 @@ from macro_ai import __version__
 from macro_ai.auth.router import router as auth_router
 from macro_ai.chats.router import router as chats_router
 from macro_ai.config.schema import Settings
+from macro_ai.db.engine import warm_pool
 from macro_ai.errors import install_error_handlers
 from macro_ai.health.router import router as health_router
 from macro_ai.lifecycle import Lifecycle
@@ -51,6 +52,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
                 metrics.flush()
 
         tasks = [
+            asyncio.create_task(warm_pool(services.engine, settings.database_pool_size)),
             asyncio.create_task(flush_metrics()),
             asyncio.create_task(services.revocations.reload_forever()),
         ]

@@ -19,6 +19,7 @@ from macro_ai.auth.revocation import (
     RevocationStore,
 )
 from macro_ai.auth.tokens import TokenVerifier
+from macro_ai.chats.listing import ChatListing
 from macro_ai.chats.streaming import ReplyStreamer
 from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.config.schema import Settings
@@ -43,6 +44,7 @@ class Services:
     tokens: TokenVerifier
     provider: ChatProvider
     streamer: ReplyStreamer
+    chat_listing: ChatListing
 
 
 def _revocation_store(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> RevocationStore:
@@ -70,4 +72,5 @@ def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
         tokens=TokenVerifier(settings, revocations),
         provider=provider,
         streamer=ReplyStreamer(sessions, provider),
+        chat_listing=ChatListing(engine),
     )

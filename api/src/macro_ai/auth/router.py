@@ -19,10 +19,12 @@ from macro_ai.auth.schemas import LoginResponse as TokensResponse
 from macro_ai.auth.service import Session
 from macro_ai.config.schema import Settings
 from macro_ai.deps import AuthServiceDep, CurrentPrincipal, SettingsDep
-from macro_ai.errors import ErrorBody
+from macro_ai.errors import DATABASE_BUSY, ErrorBody
 
 router = APIRouter(
-    prefix="/api/auth", tags=["auth"], responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}}
+    prefix="/api/auth",
+    tags=["auth"],
+    responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}, **DATABASE_BUSY},
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,28 +16,6 @@ from macro_ai.chats.models import Chat, ChatMessage
 class ChatRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def page(self, user_id: uuid.UUID, offset: int, limit: int) -> tuple[list[RowMapping], int]:
-        """A page of the user's chats as plain rows (no ORM identity map: this is the hottest read).
-        One round trip: the total rides along as a window count on every row of the page, and no
-        BEGIN/ROLLBACK around it (one read needs no transaction; they were two more round trips)."""
-        table = Chat.__table__
-        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        result = await self.session.execute(
-            select(*table.c, func.count().over().label("total"))
-            .where(table.c.user_id == user_id)
-            .order_by(table.c.updated_at.desc(), table.c.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        rows = result.mappings().all()
-        if rows:
-            return list(rows), int(rows[0]["total"])
-        # An empty page (past the end, or no chats) still needs the total.
-        count = await self.session.scalar(
-            select(func.count()).select_from(table).where(table.c.user_id == user_id)
-        )
-        return [], int(count or 0)
 
     async def create(self, user_id: uuid.UUID, title: str) -> Chat | None:
         """None when the user has no profile row (a valid token from a login that bypassed this API)."""

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from macro_ai.ai.provider import ChatTurn
+from macro_ai.chats.listing import page_json
 from macro_ai.chats.schemas import (
     ChatDetailEnvelope,
     ChatEnvelope,
@@ -14,14 +15,12 @@ from macro_ai.chats.schemas import (
     ChatWithMessages,
     Deleted,
     MessageOut,
-    PageMeta,
     StreamRequest,
 )
-from macro_ai.deps import ChatServiceDep, CurrentPrincipal, OwnedChatDep
-from macro_ai.errors import ErrorBody
-from macro_ai.web.json_response import model_response
+from macro_ai.deps import ChatListingDep, ChatServiceDep, CurrentPrincipal, OwnedChatDep
+from macro_ai.errors import DATABASE_BUSY, ErrorBody
 
-router = APIRouter(prefix="/api/chats", tags=["chats"])
+router = APIRouter(prefix="/api/chats", tags=["chats"], responses=DATABASE_BUSY)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such chat for this user"}
 }
@@ -30,16 +29,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 @router.get("", response_model=ChatPage, summary="Your chats, most recently updated first")
 async def list_chats(
     principal: CurrentPrincipal,
-    chats: ChatServiceDep,
+    listing: ChatListingDep,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
-    rows, total = await chats.page(principal.user_id, page, limit)
-    listing = ChatPage(
-        data=[ChatOut.model_validate(dict(c)) for c in rows],
-        meta=PageMeta(page=page, limit=limit, total=total),
-    )
-    return model_response(listing)
+    rows, total = await listing.page(principal.user_id, page, limit)
+    return Response(page_json(rows, page, limit, total), media_type="application/json")
 
 
 @router.post(

@@ -1,11 +1,9 @@
-"""Chat rules: paging, titles, ownership (a foreign chat is simply not found), streamed replies."""
+"""Chat rules: titles, ownership (a foreign chat is simply not found), streamed replies."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-
-from sqlalchemy import RowMapping
 
 from macro_ai.ai.provider import ChatTurn
 from macro_ai.chats.models import Chat, ChatMessage
@@ -18,9 +16,6 @@ class ChatService:
     def __init__(self, chats: ChatRepository, streamer: ReplyStreamer) -> None:
         self.chats = chats
         self.streamer = streamer
-
-    async def page(self, user_id: uuid.UUID, page: int, limit: int) -> tuple[list[RowMapping], int]:
-        return await self.chats.page(user_id, (page - 1) * limit, limit)
 
     async def create(self, user_id: uuid.UUID, title: str) -> Chat:
         chat = await self.chats.create(user_id, title)

@@ -72,7 +72,10 @@ class Settings(BaseSettings):
     # -- database and shared store
     relational_database_url: SecretStr
     database_pool_size: int = Field(default=10, ge=1, le=100)
-    database_max_overflow: int = Field(default=5, ge=0, le=100)
+    # No overflow by default: under sustained load an overflow connection is opened for one request
+    # and closed on its return, a connect (and a server process) per request. Requests beyond the
+    # pool wait for a connection, up to the pool timeout, then get 503.
+    database_max_overflow: int = Field(default=0, ge=0, le=100)
     database_pool_timeout_seconds: float = Field(default=5, gt=0, le=60)
     database_connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0, le=10)

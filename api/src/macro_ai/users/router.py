@@ -3,10 +3,12 @@ import uuid
 from fastapi import APIRouter
 
 from macro_ai.deps import CurrentPrincipal, UserServiceDep
-from macro_ai.errors import ErrorBody
+from macro_ai.errors import DATABASE_BUSY, ErrorBody
 from macro_ai.users.schemas import UserEnvelope, UserProfile
 
-router = APIRouter(prefix="/api/users", tags=["users"], responses={404: {"model": ErrorBody}})
+router = APIRouter(
+    prefix="/api/users", tags=["users"], responses={404: {"model": ErrorBody}, **DATABASE_BUSY}
+)
 
 
 @router.get("/me", response_model=UserEnvelope, summary="The signed-in user's profile")
