@@ -1,0 +1,125 @@
+"""The bytes the API writes to its log per request, and its memory and start-up cost, measured on a real process.
+
+`macro-deploy cost` prices CloudWatch Logs ingestion with these bytes (docs/capacity.json,
+`log_bytes_per_request`). The server's stdout (the access log line, the once-a-minute metric documents
+and any other line) goes to a file; the growth of that file over a run divided by the requests served is
+the figure. Run alone (`python bench/log_volume.py`) it starts the API like the `chats` benchmark, serves
+200 signed-in GET /api/chats one after another, and prints the bytes per request, the resident memory
+and the CPU the start-up took.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import harness
+
+
+@dataclass(frozen=True)
+class LogVolume:
+    requests: int
+    log_bytes: int
+
+    @property
+    def per_request(self) -> float:
+        if self.requests <= 0:
+            raise ValueError("no requests served: no bytes per request")
+        return self.log_bytes / self.requests
+
+
+class LogMeter:
+    """Counts what a process appended to its log file between start() and stop()."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self._start = 0
+
+    def size(self) -> int:
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def start(self) -> None:
+        self._start = self.size()
+
+    def stop(self, requests: int, settle_seconds: float = 0.5) -> LogVolume:
+        # The server's stdout is a block-buffered file: give the last writes a moment to land. A few
+        # kilobytes still buffered are noise against the thousands of requests a run serves.
+        time.sleep(settle_seconds)
+        return LogVolume(requests, self.size() - self._start)
+
+
+def metric_document_bytes(log: Path) -> float | None:
+    """Mean size of the embedded-metric documents (one per route and minute) in a server log, newline included."""
+    sizes = [len(line) for line in log.read_bytes().splitlines(keepends=True) if line.startswith(b'{"_aws"')]
+    return sum(sizes) / len(sizes) if sizes else None
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(resident now, peak resident) of a process in KiB (Linux /proc)."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def main(requests: int = 200, burst_seconds: int = 5) -> list[str]:
+    import bench_chats
+    import httpx
+    from macro_ai_devstack.cognito import create_pool, start_emulator
+    from macro_ai_devstack.testing import free_port
+
+    emulator_port = free_port()
+    emulator = start_emulator(emulator_port)
+    try:
+        pool = create_pool(f"http://127.0.0.1:{emulator_port}")
+        with harness.database() as url:
+            port = free_port()
+            environment = harness.service_environment(
+                url,
+                **pool.environment(),
+                SERVER_PORT=str(port),
+                AWS_ACCESS_KEY_ID="bench",
+                AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
+                AI_PROVIDER="offline",
+            )
+            started = time.monotonic()
+            with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
+                ready_seconds = time.monotonic() - started
+                startup_cpu = harness.cpu_seconds(api.pid)
+                client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+                auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
+                for i in range(100):
+                    client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
+                meter = LogMeter(api.log)
+                meter.start()
+                for _ in range(requests):
+                    client.get("/api/chats", headers=auth).raise_for_status()
+                volume = meter.stop(requests)
+                # Then 50 connections at once for a few seconds: the resident peak under concurrency.
+                burst = harness.wrk(
+                    api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=burst_seconds
+                )
+                rss, peak = memory_kib(api.pid)
+    finally:
+        emulator.stop()
+    document = metric_document_bytes(api.log)  # the last flush happens at shutdown
+    return [
+        "| measure | value |",
+        "|---|---|",
+        f"| log bytes per signed-in GET /api/chats ({requests} requests, access log on) "
+        f"| {volume.per_request:.0f} |",
+        f"| resident memory after {burst.requests} more requests on {harness.CONNECTIONS} connections "
+        f"/ peak, MiB | {rss / 1024:.0f} / {peak / 1024:.0f} |",
+        f"| metric document (one per route and minute), mean bytes | {document or 0:.0f} |",
+        f"| start to ready: wall s here / CPU s of the server | {ready_seconds:.2f} / {startup_cpu:.2f} |",
+        f"| start-up CPU on 0.25 vCPU (CPU s / 0.25), s | {startup_cpu / 0.25:.1f} |",
+        f"| machine | {os.uname().machine}, {os.cpu_count()} cores |",
+    ]
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    print("\n".join(main()))
