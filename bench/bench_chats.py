@@ -104,7 +104,7 @@ def main(
                 listing = harness.wrk(
                     api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds
                 )
-                logged = meter.stop(listing.requests)
+                logged = meter.stop()
                 _, peak_kib = memory_kib(api.pid)
                 raw_rate, raw_per_cpu = raw_page_loop(url, user_id, seconds)
 
