@@ -2,7 +2,8 @@
 
 The template holds one of everything the model prices: a NAT gateway with its Elastic IP, an internet-facing
 ALB in two subnets, an interface endpoint in two subnets, a Fargate service (0.5 vCPU / 1 GB ARM64, base 1 on
-FARGATE then FARGATE_SPOT and FARGATE weighted 1:1, 2..4 tasks, private), its log group (30 days), its cluster with Container Insights on, two alarms
+FARGATE then FARGATE_SPOT and FARGATE weighted 1:1, 2..4 tasks, private), its log group (30 days), its
+cluster with Container Insights on, two alarms
 (one plain, one metric math over two metrics), a secret, a KMS key, an advanced parameter, an RDS
 db.t4g.micro with 20 GiB gp3, and a legacy fleet of 2 x t4g.small (20 GiB gp3, private, behind the NAT).
 """

@@ -69,7 +69,8 @@ def test_fixed_template_priced_by_hand(tmp_path):
     #   Fargate: 200 B measured x 262.8 M = 52.56 GB, plus metric documents: 3 tasks x 730 h x 60 = 131,400
     #   task-minutes x 2 routes = 262,800 documents x 500 B = 0.1314 GB -> 52.6914 GB x 0.50 = 26.3457;
     #   kept 30 days: 52.6914 x 30 / (365 / 12) = 51.9696 GB x 0.03 = 1.559088 -> 27.904788
-    #   EC2: 1000 B (loads.json) x 262.8 M = 262.8 GB x 0.50 = 131.40 + 259.2 GB kept x 0.03 = 7.776 -> 139.176
+    #   EC2: 1000 B (loads.json) x 262.8 M = 262.8 GB x 0.50 = 131.40 + 259.2 GB kept x 0.03 = 7.776
+    #   -> 139.176
     assert got["logs"] == pytest.approx((27.904788, 139.176))
     # Custom metrics (Fargate only): API 4 + 4 x 5 routes = 24, Container Insights 20 for the service and 10
     # for its cluster, all published the whole month: 54 x 0.30 = 16.20

@@ -87,10 +87,12 @@ def measured() -> tuple[data.Loads, data.Capacity]:
     return data.load_loads(), data.load_capacity()
 
 
-def test_production_is_sized_by_the_rule_from_the_measured_capacity(measured):
+@pytest.mark.parametrize("environment", ["production", "staging"])
+def test_sized_by_the_rule_from_the_measured_capacity(measured, environment):
+    """Staging rehearses production's size; both must be what the rule says for their load."""
     loads, capacity = measured
-    production = registered()["production"]
-    assert sizing_problems(production, loads.of("production"), loads, capacity) == []
+    profile = registered()[environment]
+    assert sizing_problems(profile, loads.of(environment), loads, capacity) == []
 
 
 @pytest.mark.parametrize(

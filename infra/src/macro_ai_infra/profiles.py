@@ -93,8 +93,8 @@ HOBBY = replace(
 STAGING = replace(
     BASE,
     key="staging",
-    cpu=512,
-    memory_mib=1024,
+    # Production's task size (BASE's 0.25 vCPU / 512 MiB): the rehearsal runs what production runs, and the
+    # sizing rule says it serves staging's 5 req/s on one task.
     min_capacity=2,
     max_capacity=4,
     cpu_target_percent=60,
