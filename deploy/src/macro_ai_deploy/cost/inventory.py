@@ -142,10 +142,12 @@ def _services(template: dict[str, Any], stack: str) -> tuple[FargateService, ...
         ) or (("FARGATE", 0, 1),)
         network = props.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
         desired = _int(props.get("DesiredCount", 1), f"{where} DesiredCount")
-        target_id, target = next(
-            ((k, t) for k, t in targets.items() if logical_id in str(t.get("ResourceId"))),
-            (None, {"MinCapacity": desired, "MaxCapacity": desired}),
-        )
+        target_id: str | None = None
+        target: dict[str, Any] = {"MinCapacity": desired, "MaxCapacity": desired}
+        for key, candidate in targets.items():
+            if logical_id in str(candidate.get("ResourceId")):
+                target_id, target = key, candidate
+                break
         cluster = props.get("Cluster")
         schedules = tuple(
             ScheduledAction(
