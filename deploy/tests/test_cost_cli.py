@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cost_fixtures import (
+    CAPACITY,
     borrowing_template,
     environment_template,
     shared_preview_template,
@@ -124,4 +125,11 @@ def test_bad_inputs_are_one_line(tmp_path, folder, data_args):
     result = invoke("hobby", f"--templates={missing}", *data_args)
     assert result.exit_code == 2
     assert "exported by no template read" in result.stderr
+    # a capacity file from before the log measurements: says how to measure them
+    unmeasured = tmp_path / "capacity.json"
+    unmeasured.write_text(json.dumps({k: v for k, v in CAPACITY.items() if k != "log_bytes_per_request"}))
+    result = invoke("hobby", f"--templates={folder}", *data_args, f"--capacity={unmeasured}")
+    assert result.exit_code == 2
+    assert "no log_bytes_per_request" in result.stderr
+    assert "bench/log_volume.py" in result.stderr
     assert "Traceback" not in result.output
