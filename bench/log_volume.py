@@ -72,7 +72,15 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-def main(requests: int = 200, burst_seconds: int = 5) -> list[str]:
+def in_cgroup(command: list[str], cgroup: Path | None) -> list[str]:
+    """The command started inside a CPU-limited cgroup (its cgroup.procs), e.g. one with a quota of a
+    quarter core, to see start-up and memory as a 0.25 vCPU task would."""
+    if cgroup is None:
+        return command
+    return ["sh", "-c", f'echo $$ > {cgroup / "cgroup.procs"} && exec "$@"', "sh", *command]
+
+
+def main(requests: int = 200, burst_seconds: int = 5, cgroup: Path | None = None) -> list[str]:
     import bench_chats
     import httpx
     from macro_ai_devstack.cognito import create_pool, start_emulator
@@ -93,7 +101,8 @@ def main(requests: int = 200, burst_seconds: int = 5) -> list[str]:
                 AI_PROVIDER="offline",
             )
             started = time.monotonic()
-            with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
+            command = in_cgroup([harness.macro_ai(), "serve"], cgroup)
+            with harness.server(command, environment, port, "/api/health/ready") as api:
                 ready_seconds = time.monotonic() - started
                 startup_cpu = harness.cpu_seconds(api.pid)
                 client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
@@ -124,10 +133,14 @@ def main(requests: int = 200, burst_seconds: int = 5) -> list[str]:
         f"| metric document (one per route and minute), mean bytes | {document or 0:.0f} |",
         f"| start to ready: wall s here / CPU s of the server | {ready_seconds:.2f} / {startup_cpu:.2f} |",
         f"| start-up CPU on 0.25 vCPU (CPU s / 0.25), s | {startup_cpu / 0.25:.1f} |",
-        f"| machine | {os.uname().machine}, {os.cpu_count()} cores |",
+        f"| machine | {os.uname().machine}, {os.cpu_count()} cores"
+        f"{f', server in cgroup {cgroup}' if cgroup else ''} |",
     ]
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    print("\n".join(main()))
+    # --cgroup DIR: run the server in that (already made, CPU-limited) cgroup, e.g. on cgroup v1:
+    #   mkdir /sys/fs/cgroup/cpu/quarter && echo 25000 > /sys/fs/cgroup/cpu/quarter/cpu.cfs_quota_us
+    arguments = sys.argv[1:]
+    print("\n".join(main(cgroup=Path(arguments[1]) if arguments[:1] == ["--cgroup"] else None)))
