@@ -13,6 +13,7 @@ from typing import Any
 
 import harness
 import httpx
+from log_volume import LogMeter, memory_kib, metric_document_bytes
 from macro_ai_devstack.cognito import create_pool, start_emulator
 from macro_ai_devstack.testing import free_port
 
@@ -64,7 +65,12 @@ def raw_page_loop(database_url: str, user_id: str, seconds: int) -> tuple[float,
     return done / elapsed, done / cpu
 
 
-def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None = None) -> list[str]:
+def main(
+    seconds: int = 10,
+    samples: int = 30,
+    figures: dict[str, float] | None = None,
+    measures: dict[str, float] | None = None,
+) -> list[str]:
     emulator_port = free_port()
     emulator = start_emulator(emulator_port)
     try:
@@ -93,9 +99,13 @@ def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None 
                     for i in range(100)
                 ]
                 user_id = client.get("/api/users/me", headers=auth).json()["user"]["id"]
+                meter = LogMeter(api.log)
+                meter.start()
                 listing = harness.wrk(
                     api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds
                 )
+                logged = meter.stop()
+                _, peak_kib = memory_kib(api.pid)
                 raw_rate, raw_per_cpu = raw_page_loop(url, user_id, seconds)
 
                 provider = httpx.Client(timeout=30)
@@ -119,6 +129,12 @@ def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None 
 
     if figures is not None:  # per-worker throughput for docs/capacity.json
         figures["GET /api/chats"] = listing.requests_per_second
+    document = metric_document_bytes(api.log)
+    if measures is not None:  # what a request costs besides CPU, for docs/capacity.json
+        measures["log_bytes_per_request"] = logged.per_request
+        measures["peak_rss_mib"] = peak_kib / 1024
+        if document is not None:
+            measures["metric_document_bytes"] = document
     extra = [(t - d) * 1000 for t, d in zip(through, direct, strict=True)]
     return [
         "| measure | value |",
@@ -127,6 +143,8 @@ def main(seconds: int = 10, samples: int = 30, figures: dict[str, float] | None 
         f"| GET /api/chats: p50 / p99 ms | {listing.p50_ms:.2f} / {listing.p99_ms:.2f} |",
         f"| GET /api/chats: non-2xx answers / wrk timeouts (server log: /tmp/macro-ai-bench-server-*.log) "
         f"| {listing.non_2xx} / {listing.timeouts} |",
+        f"| GET /api/chats: log bytes per request (stdout, access log on) / server peak RSS MiB "
+        f"| {logged.per_request:.0f} / {peak_kib / 1024:.0f} |",
         f"| raw asyncpg loop, same query, 50 tasks, same core: queries/s | {raw_rate:,.0f} |",
         f"| GET /api/chats as a share of the raw loop (aim >= 40 %) "
         f"| {listing.requests_per_second / raw_rate:.0%} |",

@@ -62,6 +62,7 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
 class Served:
     url: str
     pid: int
+    log: Path  # the server's stdout and stderr
 
 
 def cpu_seconds(pid: int) -> float:
@@ -82,7 +83,7 @@ def server(
         process = subprocess.Popen(pinned(command), env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for(url + ready_path, process, timeout=30)
-        yield Served(url, process.pid)
+        yield Served(url, process.pid, log)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -110,6 +111,7 @@ class Load:
     per_cpu_second: float
     non_2xx: int = 0
     timeouts: int = 0  # wrk's own 2 s limit
+    requests: int = 0  # answered in the run
 
 
 def _millis(text: str) -> float:
@@ -149,6 +151,7 @@ def wrk(
         total / cpu if cpu else float("nan"),
         int(errors.group(1)) if errors else 0,
         int(timeouts.group(1)) if timeouts else 0,
+        total,
     )
 
 

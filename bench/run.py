@@ -19,9 +19,9 @@ import bench_chats
 CAPACITY = Path(__file__).resolve().parents[1] / "docs" / "capacity.json"
 
 
-def record_capacity(figures: dict[str, float]) -> None:
-    """Per-worker throughput for `macro-deploy cost` (one worker uses at most one vCPU); keeps the figures
-    of benchmarks not run this time."""
+def record_capacity(figures: dict[str, float], measures: dict[str, float] | None = None) -> None:
+    """Per-worker throughput for `macro-deploy cost` (one worker uses at most one vCPU), and what a request
+    costs besides CPU (log bytes, memory); keeps the figures of benchmarks not run this time."""
     try:
         data = json.loads(CAPACITY.read_text())
     except (OSError, ValueError):
@@ -30,6 +30,9 @@ def record_capacity(figures: dict[str, float]) -> None:
     command = "make bench" + (f" BENCH={' '.join(sys.argv[1:])}" if sys.argv[1:] else "")
     data["requests_per_second"].update({k: round(v) for k, v in figures.items()})
     data.setdefault("measured_by_endpoint", {}).update({k: f"{now} ({command})" for k in figures})
+    for key, value in (measures or {}).items():
+        data[key] = round(value)
+        data.setdefault("measured", {})[key] = f"{now} ({command}, {data['sizing_endpoint']} under wrk)"
     data["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores shared by wrk, the API (one worker) and PostgreSQL"
     )
@@ -40,6 +43,7 @@ def record_capacity(figures: dict[str, float]) -> None:
 def main() -> int:
     selected = set(sys.argv[1:]) or {"api", "chats", "image", "infra"}
     figures: dict[str, float] = {}
+    measures: dict[str, float] = {}
     print(
         f"# Benchmarks, {datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores\n"
     )
@@ -51,9 +55,9 @@ def main() -> int:
         print("\n".join(bench_api.main(figures=figures)))
     if "chats" in selected:
         print("\n## Accounts and chats (pinned as above; 30 streamed replies from a local fake provider)\n")
-        print("\n".join(bench_chats.main(figures=figures)))
+        print("\n".join(bench_chats.main(figures=figures, measures=measures)))
     if figures:
-        record_capacity(figures)
+        record_capacity(figures, measures)
     if "image" in selected:
         import bench_image
 

@@ -2,7 +2,8 @@
 
 The template holds one of everything the model prices: a NAT gateway with its Elastic IP, an internet-facing
 ALB in two subnets, an interface endpoint in two subnets, a Fargate service (0.5 vCPU / 1 GB ARM64, base 1 on
-FARGATE then FARGATE_SPOT and FARGATE weighted 1:1, 2..4 tasks, private), its log group (30 days), two alarms
+FARGATE then FARGATE_SPOT and FARGATE weighted 1:1, 2..4 tasks, private), its log group (30 days), its
+cluster with Container Insights on, two alarms
 (one plain, one metric math over two metrics), a secret, a KMS key, an advanced parameter, an RDS
 db.t4g.micro with 20 GiB gp3, and a legacy fleet of 2 x t4g.small (20 GiB gp3, private, behind the NAT).
 """
@@ -37,6 +38,7 @@ PRICES: dict[str, Any] = {
             "logs.storage_gb_month": 0.03,
             "cloudwatch.alarm_metric_month": 0.1,
             "cloudwatch.dashboard_month": 3.0,
+            "cloudwatch.custom_metric_month": 0.3,
             "secretsmanager.secret_month": 0.4,
             "ssm.advanced_parameter_month": 0.05,
             "kms.key_month": 1.0,
@@ -69,9 +71,16 @@ LOADS: dict[str, Any] = {
     "traffic": {
         "bytes_per_request": 10_000,
         "new_connections_per_request": 0.25,
-        "log_bytes_per_request": 1000,
         "nat_gb_per_task_month": 10.0,
         "endpoint_gb_per_task_month": 5.0,
+    },
+    "logs": {"legacy_bytes_per_request": 1000, "metric_routes_per_minute": 2, "event_overhead_bytes": 0},
+    "custom_metrics": {
+        "api_per_route": 4,
+        "api_aggregate": 4,
+        "api_routes_per_hour": 5,
+        "insights_per_cluster": 10,
+        "insights_per_service": 20,
     },
     "task_memory_floor_mib": 512,
     "legacy_default": {
@@ -94,6 +103,9 @@ CAPACITY: dict[str, Any] = {
     "vcpus_per_worker": 1,
     "sizing_endpoint": "GET /api/chats",
     "requests_per_second": {"GET /api/chats": 100},
+    "log_bytes_per_request": 200,
+    "metric_document_bytes": 500,
+    "measured": {"log_bytes_per_request": "2026-01-01 (test)"},
 }
 
 
@@ -164,9 +176,13 @@ def service_resources(cpu: str = "512", memory: str = "1024", **service: Any) ->
 def environment_template() -> dict[str, Any]:
     resources: dict[str, Any] = {}
     _subnet_with_nat(resources)
-    resources.update(service_resources())
+    resources.update(service_resources(Cluster={"Ref": "Cluster"}))
     resources.update(
         {
+            "Cluster": {
+                "Type": "AWS::ECS::Cluster",
+                "Properties": {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+            },
             "Alb": {
                 "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
                 "Properties": {"Scheme": "internet-facing", "Type": "application", "Subnets": ["a", "b"]},

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cost_fixtures import (
+    CAPACITY,
     borrowing_template,
     environment_template,
     shared_preview_template,
@@ -49,13 +50,13 @@ def test_json_for_every_profile(folder, data_args):
     out = json.loads(result.stdout)
     profiles = {p["profile"]: p for p in out["profiles"]}
     assert list(profiles) == ["hobby", "staging", "production", "preview"]
-    # Production is the hand-computed template of test_cost_model: 301.53 against 280.06.
+    # Production is the hand-computed template of test_cost_model: 206.45 against 280.06.
     production = profiles["production"]
-    assert production["fargate_monthly_usd"] == pytest.approx(301.53)
+    assert production["fargate_monthly_usd"] == pytest.approx(206.45)
     assert production["legacy_monthly_usd"] == pytest.approx(280.06)
-    assert production["saving_percent"] == pytest.approx(-7.7)
+    assert production["saving_percent"] == pytest.approx(26.3)
     assert production["goal_met"] is False
-    assert sum(c["fargate_usd"] for c in production["components"]) == pytest.approx(301.526)
+    assert sum(c["fargate_usd"] for c in production["components"]) == pytest.approx(206.454788)
     assert profiles["preview"]["legacy_monthly_usd"] is None
     # every price the figures used is listed with its date and source
     assert out["prices"]["as_of"] == "2026-01-01"
@@ -84,7 +85,7 @@ def test_table_shows_components_saving_and_dated_prices(folder, data_args):
         "interface endpoints",
         "NAT gateways",
         "EC2 fleet",
-        "-7.7 %",
+        "26.3 %",
         "NOT met",
         "as of 2026-01-01",
     ):
@@ -124,4 +125,11 @@ def test_bad_inputs_are_one_line(tmp_path, folder, data_args):
     result = invoke("hobby", f"--templates={missing}", *data_args)
     assert result.exit_code == 2
     assert "exported by no template read" in result.stderr
+    # a capacity file from before the log measurements: says how to measure them
+    unmeasured = tmp_path / "capacity.json"
+    unmeasured.write_text(json.dumps({k: v for k, v in CAPACITY.items() if k != "log_bytes_per_request"}))
+    result = invoke("hobby", f"--templates={folder}", *data_args, f"--capacity={unmeasured}")
+    assert result.exit_code == 2
+    assert "no log_bytes_per_request" in result.stderr
+    assert "bench/log_volume.py" in result.stderr
     assert "Traceback" not in result.output

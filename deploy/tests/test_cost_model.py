@@ -65,25 +65,33 @@ def test_fixed_template_priced_by_hand(tmp_path):
     assert got["interface endpoints"] == pytest.approx((14.75, 0.0))
     # Public IPv4: the ALB's 2 addresses x 730 x 0.005 = 7.30; tasks and instances are private.
     assert got["public IPv4"] == pytest.approx((7.30, 7.30))
-    # Logs (both): 100 req/s x 1000 B x 730 h x 3600 s = 262.8 GB x 0.50 = 131.40;
-    #   kept 30 days: 262.8 x 30 / (365 / 12) = 259.2 GB x 0.03 = 7.776 -> 139.176
-    assert got["logs"] == pytest.approx((139.176, 139.176))
+    # Logs, each side its own bytes: 100 req/s x 730 h x 3600 s = 262.8 M requests a month.
+    #   Fargate: 200 B measured x 262.8 M = 52.56 GB, plus metric documents: 3 tasks x 730 h x 60 = 131,400
+    #   task-minutes x 2 routes = 262,800 documents x 500 B = 0.1314 GB -> 52.6914 GB x 0.50 = 26.3457;
+    #   kept 30 days: 52.6914 x 30 / (365 / 12) = 51.9696 GB x 0.03 = 1.559088 -> 27.904788
+    #   EC2: 1000 B (loads.json) x 262.8 M = 262.8 GB x 0.50 = 131.40 + 259.2 GB kept x 0.03 = 7.776
+    #   -> 139.176
+    assert got["logs"] == pytest.approx((27.904788, 139.176))
+    # Custom metrics (Fargate only): API 4 + 4 x 5 routes = 24, Container Insights 20 for the service and 10
+    # for its cluster, all published the whole month: 54 x 0.30 = 16.20
+    assert got["custom metrics"] == pytest.approx((16.20, 0.0))
     # Alarms (both): 1 + 2 metrics (the expression is free) x 0.10 = 0.30
     assert got["alarms, dashboards"] == pytest.approx((0.30, 0.30))
     # Secret 0.40 + KMS key 1.00 + one advanced parameter 0.05 (the standard one is free) = 1.45
     assert got["secrets, keys, parameters"] == pytest.approx((1.45, 1.45))
     # RDS (both): 730 x 0.02 = 14.60 + 20 GiB x 0.10 = 2.00 -> 16.60
     assert got["database (RDS)"] == pytest.approx((16.60, 16.60))
-    # Totals: Fargate 39.42 + 40.88 + 41.65 + 14.75 + 7.30 + 139.176 + 0.30 + 1.45 + 16.60 = 301.526
-    #         EC2     29.20 + 4.00 + 40.88 + 41.15 + 0 + 7.30 + 139.176 + 0.30 + 1.45 + 16.60 = 280.056
-    assert report.estimate.fargate_usd == pytest.approx(301.526)
+    # Totals: Fargate 39.42 + 40.88 + 41.65 + 14.75 + 7.30 + 27.904788 + 16.20 + 0.30 + 1.45 + 16.60
+    #                 = 206.454788
+    #         EC2     29.20 + 4.00 + 40.88 + 41.15 + 0 + 7.30 + 139.176 + 0 + 0.30 + 1.45 + 16.60 = 280.056
+    assert report.estimate.fargate_usd == pytest.approx(206.454788)
     assert report.estimate.legacy_usd == pytest.approx(280.056)
-    # Saving: (280.056 - 301.526) / 280.056 = -7.666 %: the goal of 40 % is not met.
-    assert report.estimate.saving_percent == pytest.approx(-7.6663, abs=1e-3)
+    # Saving: (280.056 - 206.454788) / 280.056 = 26.281 %: the goal of 40 % is not met.
+    assert report.estimate.saving_percent == pytest.approx(26.2811, abs=1e-3)
     assert report.goal_met is False
-    # Without the lines both sides carry alike: Fargate 39.42 + 40.88 + 41.65 + 14.75 + 7.30 = 144.00,
-    # EC2 29.20 + 4.00 + 40.88 + 41.15 + 7.30 = 122.53 -> (122.53 - 144.00) / 122.53 = -17.522 %
-    assert report.estimate.saving_percent_without_shared == pytest.approx(-17.522, abs=1e-3)
+    # Without the lines both sides carry alike (alarms, secrets, RDS: 18.35):
+    # Fargate 188.104788, EC2 261.706 -> (261.706 - 188.104788) / 261.706 = 28.124 %
+    assert report.estimate.saving_percent_without_shared == pytest.approx(28.1236, abs=1e-3)
 
 
 def test_advice_is_priced(tmp_path):

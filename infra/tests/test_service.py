@@ -171,6 +171,29 @@ def test_request_count_scaling_is_wired_to_the_ecs_target_group(synth: Synth) ->
     )
 
 
+def test_production_runs_the_measured_size_on_a_floor_of_one_task_per_zone(synth: Synth) -> None:
+    """Production's size comes from the measured capacity (deploy/tests/test_cost_sizing_rule.py holds the
+    profile to the rule); the template carries it, with 2 tasks at least (availability: one per zone), no
+    business-hours floor, and predictive scaling beside target tracking."""
+    task = synth.one("MacroAiProductionStack", "AWS::ECS::TaskDefinition")
+    assert (task["Cpu"], task["Memory"]) == ("256", "512")
+    assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    target = synth.one("MacroAiProductionStack", "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["MinCapacity"] == 2
+    assert "ScheduledActions" not in target
+    kinds = [
+        p["Properties"]["PolicyType"]
+        for p in synth.resources(
+            "MacroAiProductionStack", "AWS::ApplicationAutoScaling::ScalingPolicy"
+        ).values()
+    ]
+    assert sorted(set(kinds)) == ["PredictiveScaling", "TargetTrackingScaling"]
+    subnets = synth.one("MacroAiProductionStack", "AWS::ECS::Service")["NetworkConfiguration"][
+        "AwsvpcConfiguration"
+    ]["Subnets"]
+    assert len(subnets) >= target["MinCapacity"]  # ECS spreads the floor over the zones
+
+
 @pytest.mark.parametrize("stack", SERVICE_STACKS)
 def test_container_insights_on(synth: Synth, stack: str) -> None:
     owner = "MacroAiPreviewSharedStack" if stack in (PREVIEW_STACK, "MacroAiHobbyStack") else stack

@@ -93,4 +93,4 @@ def cost(
         typer.echo(json.dumps(report.as_json(reports, price_table, measured, load_table), indent=2))
         return
     console = Console(highlight=False, width=None if Console().is_terminal else 200)
-    report.render(console, reports, price_table, measured)
+    report.render(console, reports, price_table, measured, load_table)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from macro_ai_contract.sizing import smallest_task_size
+
 from macro_ai_deploy.cost.data import Load, Loads
 from macro_ai_deploy.cost.inventory import FargateService
 from macro_ai_deploy.cost.model import Estimate, Pricer, price
-from macro_ai_deploy.cost.schedule import tasks_needed
 from macro_ai_deploy.cost.templates import Deployment, Part
 
 SPOT_ONLY = (("FARGATE_SPOT", 0, 1),)
@@ -33,20 +34,16 @@ def _with_services(deployment: Deployment, change: dict[str, object]) -> Deploym
 
 def smallest_size(service: FargateService, load: Load, pricer: Pricer) -> tuple[int, int, int] | None:
     """(cpu units, memory MiB, tasks at peak) of the smallest size that serves the peak with headroom
-    within the service's maximum task count."""
-    headroom = pricer.loads.headroom_percent
-    floor_mib = pricer.loads.task_memory_floor_mib
-    fits = []
-    for cpu, memories in sorted(pricer.prices.task_sizes.items()):
-        memory = next((m for m in memories if m >= floor_mib), None)
-        if memory is None:
-            continue
-        needed = tasks_needed(load.requests_per_second, pricer.per_task_rps(cpu), headroom)
-        fits.append((cpu, memory, needed))
-    for cpu, memory, needed in fits:
-        if needed <= service.max_capacity:
-            return cpu, memory, max(needed, 1)
-    return None
+    within the service's maximum task count (the rule of macro_ai_contract.sizing)."""
+    size = smallest_task_size(
+        peak_rps=load.requests_per_second,
+        rps_per_vcpu=pricer.capacity.requests_per_vcpu_second,
+        headroom_percent=pricer.loads.headroom_percent,
+        memory_floor_mib=pricer.loads.task_memory_floor_mib,
+        max_tasks=service.max_capacity,
+        sizes=pricer.prices.task_sizes,
+    )
+    return None if size is None else (size.cpu, size.memory_mib, size.tasks)
 
 
 def _size_advice(

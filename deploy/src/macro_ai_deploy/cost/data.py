@@ -59,9 +59,28 @@ class PriceTable:
 class Traffic:
     bytes_per_request: float
     new_connections_per_request: float
-    log_bytes_per_request: float
     nat_gb_per_task_month: float
     endpoint_gb_per_task_month: float
+
+
+@dataclass(frozen=True)
+class LogAssumptions:
+    """What the log volume needs besides the measured bytes (those are in the capacity file)."""
+
+    legacy_bytes_per_request: float  # the old service's request log line (an estimate: see loads.json)
+    metric_routes_per_minute: float  # routes with a request in a minute, per task: one metric document each
+    event_overhead_bytes: float  # bytes CloudWatch bills per log event beyond its message (0 unless priced)
+
+
+@dataclass(frozen=True)
+class CustomMetricCounts:
+    """CloudWatch custom metrics (billed per metric-month, by the hour they are published)."""
+
+    api_per_route: int  # the API's embedded metrics per route dimension
+    api_aggregate: int  # ... and without the route dimension
+    api_routes_per_hour: float  # routes with a request in an hour (each publishes api_per_route metrics)
+    insights_per_cluster: int  # Container Insights, cluster dimension
+    insights_per_service: int  # Container Insights, service and task-family dimensions
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,8 @@ class LegacyDefaults:
 class Loads:
     headroom_percent: float
     traffic: Traffic
+    logs: LogAssumptions
+    custom_metrics: CustomMetricCounts
     task_memory_floor_mib: int
     legacy_default: LegacyDefaults
     profiles: dict[str, Load]
@@ -117,6 +138,9 @@ class Capacity:
     measured: str  # when and by which command
     machine: str
     path: str
+    log_bytes_per_request: float = 0.0  # the API's stdout per request on the sizing endpoint
+    metric_document_bytes: float = 0.0  # one embedded-metric document (a route's minute)
+    log_measured: str = "?"
 
 
 def shown(path: Path) -> str:
@@ -201,9 +225,26 @@ def load_loads(path: Path = DEFAULT_LOADS) -> Loads:
     data = _read(path, "load file")
     try:
         t, legacy = data["traffic"], data["legacy_default"]
+        logs, metrics = data["logs"], data["custom_metrics"]
         return Loads(
             headroom_percent=_number(data["headroom_percent"], f"{path}: headroom_percent"),
             traffic=Traffic(**{k: _number(v, f"{path}: traffic.{k}") for k, v in t.items()}),
+            logs=LogAssumptions(
+                **{k: _number(logs[k], f"{path}: logs.{k}") for k in LogAssumptions.__dataclass_fields__}
+            ),
+            custom_metrics=CustomMetricCounts(
+                api_per_route=int(_number(metrics["api_per_route"], f"{path}: custom_metrics.api_per_route")),
+                api_aggregate=int(_number(metrics["api_aggregate"], f"{path}: custom_metrics.api_aggregate")),
+                api_routes_per_hour=_number(
+                    metrics["api_routes_per_hour"], f"{path}: custom_metrics.api_routes_per_hour"
+                ),
+                insights_per_cluster=int(
+                    _number(metrics["insights_per_cluster"], f"{path}: custom_metrics.insights_per_cluster")
+                ),
+                insights_per_service=int(
+                    _number(metrics["insights_per_service"], f"{path}: custom_metrics.insights_per_service")
+                ),
+            ),
             task_memory_floor_mib=int(data["task_memory_floor_mib"]),
             legacy_default=LegacyDefaults(
                 root_volume_gib=_number(legacy["root_volume_gib"], f"{path}: legacy_default.root_volume_gib"),
@@ -233,10 +274,18 @@ def load_capacity(path: Path = DEFAULT_CAPACITY) -> Capacity:
     if per_worker <= 0:
         raise CostDataError(f"capacity file {path}: {endpoint} has no measured throughput")
     when = str(data.get("measured_by_endpoint", {}).get(endpoint, "?"))
+    if "log_bytes_per_request" not in data or "metric_document_bytes" not in data:
+        raise CostDataError(
+            f"capacity file {path}: no log_bytes_per_request / metric_document_bytes "
+            "(measure them: `make bench BENCH=chats`, or `python bench/log_volume.py` and copy the figures)"
+        )
     return Capacity(
         requests_per_vcpu_second=per_worker / vcpus,
         endpoint=endpoint,
         measured=when,
         machine=str(data.get("machine", "?")),
         path=shown(path),
+        log_bytes_per_request=_number(data["log_bytes_per_request"], f"{path}: log_bytes_per_request", 1),
+        metric_document_bytes=_number(data["metric_document_bytes"], f"{path}: metric_document_bytes", 1),
+        log_measured=str(data.get("measured", {}).get("log_bytes_per_request", "?")),
     )

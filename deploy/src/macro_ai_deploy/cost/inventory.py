@@ -36,6 +36,9 @@ class FargateService:
     schedules: tuple[ScheduledAction, ...]
     log_group: str | None  # logical id of the log group the task writes to
     subnets_outside: bool = False  # its subnets are not defined in this template (imported or adopted)
+    requests_per_target: float | None = None  # ALBRequestCountPerTarget target tracking (per minute)
+    cluster: str | None = None  # logical id of its cluster in this template, or the export it imports
+    container_insights: bool = False  # its cluster publishes Container Insights metrics
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Inventory:
     databases: tuple[tuple[str, bool, float, str], ...] = ()  # (class, multi-AZ, GiB, storage type)
     legacy_fleets: tuple[LegacyFleet, ...] = ()
     exports: dict[str, str] = field(default_factory=dict)  # export name -> logical id it names
+    insights_clusters: frozenset[str] = frozenset()  # clusters with Container Insights on
 
 
 def _resources(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
@@ -138,10 +142,13 @@ def _services(template: dict[str, Any], stack: str) -> tuple[FargateService, ...
         ) or (("FARGATE", 0, 1),)
         network = props.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
         desired = _int(props.get("DesiredCount", 1), f"{where} DesiredCount")
-        target: dict[str, Any] = next(
-            (t for t in targets.values() if logical_id in str(t.get("ResourceId"))),
-            {"MinCapacity": desired, "MaxCapacity": desired},
-        )
+        target_id: str | None = None
+        target: dict[str, Any] = {"MinCapacity": desired, "MaxCapacity": desired}
+        for key, candidate in targets.items():
+            if logical_id in str(candidate.get("ResourceId")):
+                target_id, target = key, candidate
+                break
+        cluster = props.get("Cluster")
         schedules = tuple(
             ScheduledAction(
                 str(a.get("ScheduledActionName", "?")),
@@ -169,9 +176,41 @@ def _services(template: dict[str, Any], stack: str) -> tuple[FargateService, ...
                 schedules=schedules,
                 log_group=next((_ref(g) for g in logs if _ref(g)), None),
                 subnets_outside=any(_ref(s) not in subnets for s in network.get("Subnets", [])),
+                requests_per_target=_request_target(template, target_id),
+                cluster=_ref(cluster)
+                or (
+                    str(cluster["Fn::ImportValue"])
+                    if isinstance(cluster, dict) and "Fn::ImportValue" in cluster
+                    else None
+                ),
+                container_insights=_ref(cluster) in _insights_clusters(template),
             )
         )
     return tuple(services)
+
+
+def _request_target(template: dict[str, Any], target_id: str | None) -> float | None:
+    """The request-count target (per target per minute) of the scalable target's tracking policies."""
+    if target_id is None:
+        return None
+    for props in _resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values():
+        config = props.get("TargetTrackingScalingPolicyConfiguration", {})
+        metric = config.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
+        if metric == "ALBRequestCountPerTarget" and _ref(props.get("ScalingTargetId")) == target_id:
+            return float(config["TargetValue"])
+    return None
+
+
+def _insights_clusters(template: dict[str, Any]) -> frozenset[str]:
+    """Clusters with Container Insights on (standard or enhanced): they publish billed custom metrics."""
+    return frozenset(
+        k
+        for k, p in _resources(template, "AWS::ECS::Cluster").items()
+        if any(
+            s.get("Name") == "containerInsights" and s.get("Value") in ("enabled", "enhanced")
+            for s in p.get("ClusterSettings", [])
+        )
+    )
 
 
 def _legacy(template: dict[str, Any], stack: str) -> tuple[LegacyFleet, ...]:
@@ -282,4 +321,5 @@ def read_template(stack: str, template: dict[str, Any]) -> Inventory:
         borrowed_listeners=foreign[0],
         adopted_listeners=foreign[1],
         exports=exports,
+        insights_clusters=_insights_clusters(template),
     )

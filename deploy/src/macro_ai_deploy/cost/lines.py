@@ -25,11 +25,12 @@ COMPONENTS = (
     "interface endpoints",
     "public IPv4",
     "logs",
+    "custom metrics",
     "alarms, dashboards",
     "secrets, keys, parameters",
     "database (RDS)",
 )
-SHARED = frozenset({"logs", "alarms, dashboards", "secrets, keys, parameters", "database (RDS)"})
+SHARED = frozenset({"alarms, dashboards", "secrets, keys, parameters", "database (RDS)"})
 
 
 @dataclass
@@ -86,6 +87,79 @@ def _load_balancer(
         )
 
 
+def _retention(deployment: Deployment, stack: str, log_group: str) -> int:
+    inv = next(p.inventory for p in deployment.parts if p.inventory.stack == stack)
+    return inv.log_retention_days.get(log_group) or UNLIMITED_RETENTION_DAYS
+
+
+def _add_logs(
+    side: Side, pricer: Pricer, ingest_bytes: float, events: float, retention: int, how: str
+) -> None:
+    """Ingestion (plus any per-event overhead loads.json says is billed) and storage for the retention."""
+    ingest = (ingest_bytes + events * pricer.loads.logs.event_overhead_bytes) / GB
+    stored = ingest * retention / DAYS_PER_MONTH
+    side.add(
+        ingest * pricer.usd("logs.ingest_gb") + stored * pricer.usd("logs.storage_gb_month"),
+        f"{how}: {ingest:.2f} GB/month ingested, {stored:.2f} GB kept ({retention} days)",
+    )
+
+
+def _fargate_logs(
+    sides: dict[str, Side],
+    deployment: Deployment,
+    pricer: Pricer,
+    load: Load,
+    services: tuple[ServiceWeek, ...],
+) -> None:
+    """The API's measured bytes per request, plus one metric document per route and minute of each task."""
+    capacity, logs = pricer.capacity, pricer.loads.logs
+    requests = pricer.average_rps(load) * pricer.hours * 3600
+    for sw in services:
+        if sw.service.log_group is None:
+            continue
+        task_minutes = (sw.on_demand_task_hours + sw.spot_task_hours) * 60
+        # A route's minute is one document; a task sees at least its health-check route each minute, and no
+        # more routes than it has requests.
+        documents = min(task_minutes * logs.metric_routes_per_minute, task_minutes + sw.copies * requests)
+        _add_logs(
+            sides["logs"],
+            pricer,
+            sw.copies * requests * capacity.log_bytes_per_request
+            + documents * capacity.metric_document_bytes,
+            sw.copies * requests + documents,
+            _retention(deployment, sw.stack, sw.service.log_group),
+            f"{capacity.log_bytes_per_request:.0f} B/request (measured) + "
+            f"{capacity.metric_document_bytes:.0f} B x {logs.metric_routes_per_minute:g} routes/task-minute",
+        )
+
+
+def _custom_metrics(
+    sides: dict[str, Side], deployment: Deployment, pricer: Pricer, services: tuple[ServiceWeek, ...]
+) -> None:
+    """The API's embedded metrics and Container Insights: billed per metric for the hours it is published
+    (while tasks run)."""
+    counts = pricer.loads.custom_metrics
+    month = pricer.usd("cloudwatch.custom_metric_month")
+    running = 0.0
+    for sw in services:
+        share = 1 - sw.week.zero_share  # hours with a task running
+        running = max(running, share)
+        api = counts.api_aggregate + counts.api_per_route * counts.api_routes_per_hour
+        insights = counts.insights_per_service if sw.service.container_insights else 0
+        sides["custom metrics"].add(
+            sw.copies * (api + insights) * share * month,
+            f"{sw.copies * api:.0f} API metrics (per route, {counts.api_routes_per_hour:g} routes an hour)"
+            + (f" + {sw.copies * insights} Container Insights" if insights else "")
+            + f", published {share:.0%} of the month",
+        )
+    clusters = sum(len(p.inventory.insights_clusters) for p in deployment.parts)
+    if clusters and running:
+        sides["custom metrics"].add(
+            clusters * counts.insights_per_cluster * running * month,
+            f"{clusters * counts.insights_per_cluster} Container Insights cluster metrics",
+        )
+
+
 def fargate_side(
     deployment: Deployment, pricer: Pricer, load: Load, services: tuple[ServiceWeek, ...]
 ) -> dict[str, Side]:
@@ -109,6 +183,8 @@ def fargate_side(
         (sw.on_demand_task_hours + sw.spot_task_hours) / hours for sw in services if not sw.service.public_ip
     )
     _nat(sides, deployment, pricer, private_task_months)
+    _fargate_logs(sides, deployment, pricer, load, services)
+    _custom_metrics(sides, deployment, pricer, services)
     for part in deployment.parts:
         azs = part.inventory.interface_endpoint_azs * part.copies
         if azs:
@@ -126,19 +202,8 @@ def shared_side(deployment: Deployment, pricer: Pricer, load: Load) -> dict[str,
     """What the old fleet needed as well for the same load: both sides carry these figures."""
     sides = _sides()
     hours = pricer.hours
-    log_bytes = pricer.average_rps(load) * pricer.loads.traffic.log_bytes_per_request * hours * 3600
     for part in deployment.parts:
         inv, copies = part.inventory, part.copies
-        for service in inv.services:
-            if service.log_group is None:
-                continue
-            retention = inv.log_retention_days.get(service.log_group) or UNLIMITED_RETENTION_DAYS
-            ingest = copies * log_bytes / GB
-            stored = ingest * retention / DAYS_PER_MONTH
-            sides["logs"].add(
-                ingest * pricer.usd("logs.ingest_gb") + stored * pricer.usd("logs.storage_gb_month"),
-                f"{ingest:.2f} GB/month ingested, {stored:.2f} GB kept ({retention} days)",
-            )
         if inv.alarm_metrics or inv.dashboards:
             sides["alarms, dashboards"].add(
                 copies * inv.alarm_metrics * pricer.usd("cloudwatch.alarm_metric_month")
@@ -183,6 +248,19 @@ def legacy_side(
         )
         if f.public_ip:
             sides["public IPv4"].add(f.count * hours * pricer.usd("ipv4.hour"), f"{f.count} instance IP(s)")
+    requests = pricer.average_rps(load) * hours * 3600
+    legacy_bytes = pricer.loads.logs.legacy_bytes_per_request
+    for part in deployment.parts:
+        for service in part.inventory.services:
+            if service.log_group is not None:
+                _add_logs(
+                    sides["logs"],
+                    pricer,
+                    part.copies * requests * legacy_bytes,
+                    part.copies * requests,
+                    _retention(deployment, part.inventory.stack, service.log_group),
+                    f"{legacy_bytes:.0f} B/request (estimate, loads.json)",
+                )
     own = [lb for lb in deployment.load_balancers if lb.fraction == 1]
     azs = own[0].load_balancer.azs if own else defaults.load_balancer_azs
     _load_balancer(sides, pricer, load, 1.0, azs, 1, "its own")

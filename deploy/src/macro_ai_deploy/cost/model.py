@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from macro_ai_contract.sizing import per_task_rps
+
 from macro_ai_deploy.cost.data import Capacity, LegacyDefaults, Load, Loads, PriceTable
 from macro_ai_deploy.cost.inventory import FargateService
 from macro_ai_deploy.cost.lines import COMPONENTS, SHARED, fargate_side, legacy_side, shared_side
@@ -106,7 +108,7 @@ class Pricer:
         return busy * load.requests_per_second + (1 - busy) * load.quiet_requests_per_second
 
     def per_task_rps(self, cpu_units: int) -> float:
-        return cpu_units / 1024 * self.capacity.requests_per_vcpu_second
+        return per_task_rps(cpu_units, self.capacity.requests_per_vcpu_second)
 
     def week(self, service: FargateService, load: Load, stop_when_quiet: bool = False) -> Week:
         return simulate(
@@ -117,6 +119,7 @@ class Pricer:
             per_task_rps=self.per_task_rps(service.cpu_units),
             headroom_percent=self.loads.headroom_percent,
             stop_when_quiet=stop_when_quiet,
+            requests_per_target_minute=service.requests_per_target,
         )
 
     def lcu_hours(self, load: Load) -> float:

@@ -138,7 +138,9 @@ def _summary(reports: list[ProfileReport]) -> Table:
     return table
 
 
-def render(console: Console, reports: list[ProfileReport], prices: PriceTable, capacity: Capacity) -> None:
+def render(
+    console: Console, reports: list[ProfileReport], prices: PriceTable, capacity: Capacity, loads: Loads
+) -> None:
     for r in reports:
         load = r.load
         previews = f", {load.open_previews} open previews" if load.open_previews else ""
@@ -181,5 +183,12 @@ def render(console: Console, reports: list[ProfileReport], prices: PriceTable, c
         f"Prices: {prices.region} list prices as of {prices.as_of} ({prices.path}; {check}); "
         f"{prices.hours_per_month:g} h a month. Capacity: {capacity.requests_per_vcpu_second:.0f} req/s "
         f"per vCPU on {capacity.endpoint}, measured {capacity.measured} ({capacity.path}).",
+        markup=False,
+    )
+    console.print(
+        f"Logs per request: Fargate {capacity.log_bytes_per_request:.0f} B measured "
+        f"{capacity.log_measured} ({capacity.path}), plus {capacity.metric_document_bytes:.0f} B a route "
+        f"and task-minute of metrics; EC2 fleet {loads.logs.legacy_bytes_per_request:.0f} B estimated "
+        f"({loads.path}: the old pino-http line, reconstructed larger; the smaller figure kept).",
         markup=False,
     )

@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from macro_ai_contract.sizing import tasks_needed
+
 from macro_ai_deploy.cost.data import CostDataError, Load
 from macro_ai_deploy.cost.inventory import ScheduledAction
 
@@ -77,12 +79,6 @@ class Week:
     minutes_at: dict[int, int]  # running tasks -> minutes of the week (for the on-demand/Spot split)
 
 
-def tasks_needed(requests_per_second: float, per_task_rps: float, headroom_percent: float) -> int:
-    if requests_per_second <= 0:
-        return 0
-    return math.ceil(requests_per_second / (per_task_rps * (1 - headroom_percent / 100)) - 1e-9)
-
-
 def simulate(
     *,
     min_capacity: int,
@@ -92,6 +88,7 @@ def simulate(
     per_task_rps: float,
     headroom_percent: float,
     stop_when_quiet: bool = False,
+    requests_per_target_minute: float | None = None,
 ) -> Week:
     events: dict[int, ScheduledAction] = {}
     for action in schedules:
@@ -99,8 +96,16 @@ def simulate(
             events[minute] = action
     bounds = [min_capacity, max_capacity]
     busy = busy_minutes(load)
-    need_busy = tasks_needed(load.requests_per_second, per_task_rps, headroom_percent)
-    need_quiet = tasks_needed(load.quiet_requests_per_second, per_task_rps, headroom_percent)
+
+    def need(rps: float) -> int:
+        # Target tracking on requests per target scales out at its target even when CPU would not.
+        by_requests = (
+            0 if not requests_per_target_minute else math.ceil(rps * 60 / requests_per_target_minute)
+        )
+        return max(tasks_needed(rps, per_task_rps, headroom_percent), by_requests)
+
+    need_busy = need(load.requests_per_second)
+    need_quiet = need(load.quiet_requests_per_second)
     total = zero = peak = 0
     capped = False
     minutes_at: dict[int, int] = {}
@@ -115,10 +120,10 @@ def simulate(
                 ]
             if week == 0:
                 continue
-            need = need_busy if busy[minute] else need_quiet
-            floor = 0 if stop_when_quiet and not busy[minute] and need == 0 else bounds[0]
-            running = min(bounds[1], max(floor, need))
-            capped = capped or need > bounds[1]
+            wanted = need_busy if busy[minute] else need_quiet
+            floor = 0 if stop_when_quiet and not busy[minute] and wanted == 0 else bounds[0]
+            running = min(bounds[1], max(floor, wanted))
+            capped = capped or wanted > bounds[1]
             total += running
             minutes_at[running] = minutes_at.get(running, 0) + 1
             zero += running == 0

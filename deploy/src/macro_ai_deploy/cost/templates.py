@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,17 @@ class Landscape:
         self.exports = {
             name: (stack, lb) for stack, inv in self.inventories.items() for name, lb in inv.exports.items()
         }
+        self.inventories = {name: self._with_imported_clusters(inv) for name, inv in self.inventories.items()}
+
+    def _with_imported_clusters(self, inventory: Inventory) -> Inventory:
+        """A service on another stack's cluster (imported by export) has that cluster's Container Insights."""
+        services = []
+        for service in inventory.services:
+            owner = self.exports.get(service.cluster or "")
+            if owner and owner[1] in self.inventories[owner[0]].insights_clusters:
+                service = replace(service, container_insights=True)
+            services.append(service)
+        return replace(inventory, services=tuple(services))
 
     def _inventory(self, stack: str, profile: str) -> Inventory:
         try:
