@@ -87,7 +87,7 @@ async def client(make_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-    await app.state.services.engine.dispose()
+    await app.state.services.close()
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +138,7 @@ async def auth_client(auth_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClie
     ) as client:
         client.headers["X-API-KEY"] = API_KEY
         yield client
-    await app.state.services.engine.dispose()
+    await app.state.services.close()
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ async def test_development_cookies_are_not_secure_and_host_only(auth_env: dict[s
         assert jar[name]["secure"] == ""
         assert jar[name]["domain"] == ""
         assert jar[name]["httponly"] is True
-    await app.state.services.engine.dispose()
+    await app.state.services.close()
 
 
 async def test_forgot_password_does_not_reveal_accounts(auth_client: httpx.AsyncClient) -> None:
@@ -268,6 +268,6 @@ async def test_a_numeric_code_reaches_cognito_left_padded(
         body = {"email": email, "password": password, "confirmPassword": password}
         assert (await client.post("/api/auth/register", json=body)).status_code == 201
         confirmed = await client.post("/api/auth/confirm-registration", json={"email": email, "code": sent})
-    await services.engine.dispose()
+    await services.close()
     assert confirmed.status_code == 200, confirmed.text
     assert seen == [received]

@@ -38,7 +38,7 @@ async def leeway_client(auth_env: dict[str, str]) -> AsyncIterator[httpx.AsyncCl
         transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"X-API-KEY": API_KEY}
     ) as client:
         yield client
-    await app.state.services.engine.dispose()
+    await app.state.services.close()
 
 
 async def test_a_token_expired_one_second_ago_cannot_delete_a_chat(auth_client: httpx.AsyncClient) -> None:

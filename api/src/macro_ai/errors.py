@@ -118,13 +118,17 @@ async def _app_error(_: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.message, exc.error_type)
 
 
+class DatabaseBusyError(Exception):
+    """No database connection within the pool timeout, or no database right now (a restart)."""
+
+
 DATABASE_BUSY_MESSAGE = "The service is busy; please retry"
 RETRY_AFTER_SECONDS = 1
 
 
 async def _database_busy(_: Request, exc: Exception) -> Response:
-    """No pooled connection came free within the pool timeout: an overload, not a bug. A 503 with
-    Retry-After tells clients and the load balancer to back off; a 500 would page someone."""
+    """No pooled connection came free within the pool timeout (an overload), or the database is
+    restarting: not a bug. A 503 with Retry-After tells clients to come back; a 500 would page someone."""
     log.warning("database pool exhausted", error_type=type(exc).__name__)
     return error_response(
         503, DATABASE_BUSY_MESSAGE, "ServiceUnavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -147,4 +151,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(PoolTimeout, _database_busy)
+    app.add_exception_handler(DatabaseBusyError, _database_busy)
     app.add_exception_handler(Exception, _unexpected)

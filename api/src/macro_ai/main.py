@@ -53,6 +53,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
 
         tasks = [
             asyncio.create_task(warm_pool(services.engine, settings.database_pool_size)),
+            asyncio.create_task(services.read_pool.warm()),
             asyncio.create_task(flush_metrics()),
             asyncio.create_task(services.revocations.reload_forever()),
         ]
@@ -64,7 +65,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
             for task in tasks:
                 task.cancel()
             metrics.flush()
-            await services.engine.dispose()
+            await services.close()
 
     app = FastAPI(
         title="Macro AI API",

@@ -24,6 +24,7 @@ from macro_ai.chats.streaming import ReplyStreamer
 from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.config.schema import Settings
 from macro_ai.db.engine import create_engine, session_factory
+from macro_ai.db.read_pool import ReadPool
 from macro_ai.db.schema_version import HEAD_REVISIONS
 from macro_ai.health.service import HealthService
 from macro_ai.lifecycle import Lifecycle
@@ -44,7 +45,13 @@ class Services:
     tokens: TokenVerifier
     provider: ChatProvider
     streamer: ReplyStreamer
+    read_pool: ReadPool
     chat_listing: ChatListing
+
+    async def close(self) -> None:
+        """Close both database pools (at shutdown, and by tests that build apps)."""
+        await self.read_pool.close()
+        await self.engine.dispose()
 
 
 def _revocation_store(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> RevocationStore:
@@ -56,6 +63,7 @@ def _revocation_store(settings: Settings, sessions: async_sessionmaker[AsyncSess
 def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
     database_url = DatabaseUrl(settings)
     engine = create_engine(settings, database_url)
+    read_pool = ReadPool(settings, database_url)
     sessions = session_factory(engine)
     revocations = RevocationList(_revocation_store(settings, sessions))
     provider = build_provider(settings)
@@ -72,5 +80,6 @@ def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
         tokens=TokenVerifier(settings, revocations),
         provider=provider,
         streamer=ReplyStreamer(sessions, provider),
-        chat_listing=ChatListing(engine),
+        read_pool=read_pool,
+        chat_listing=ChatListing(read_pool),
     )

@@ -1,11 +1,10 @@
-"""The chat list, the hottest read: one query straight through the driver, answered as JSON bytes.
+"""The chat list, the hottest read: one query on a plain asyncpg connection, answered as JSON bytes.
 
 Measured per page of 20 (CPU of the API process, docs/benchmarks.md): through an ORM session about
-930 µs, through the driver on a connection from the same engine pool about 190 µs, the same as a bare
-asyncpg pool. So this read keeps SQLAlchemy's pool (one pool, one connection budget, pool timeouts
-and recycling as everywhere else) and skips the rest. Ownership is the WHERE clause: a user only ever
-lists their own chats. The body is written with orjson in exactly the shape ``ChatPage`` documents
-(tests/test_chats.py and the client contract test check it).
+930 µs of CPU for the query alone, through the driver about 190 µs. The connection comes from the
+read pool (``macro_ai.db.read_pool``: why a second pool). Ownership is the WHERE clause: a user
+only ever lists their own chats. The body is written with orjson in exactly the shape ``ChatPage``
+documents (tests/test_chats.py and the client contract test check it).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import uuid
 
 import asyncpg
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from macro_ai.chats.schemas import ChatOut
+from macro_ai.db.read_pool import ReadPool
 
 # The columns of ChatOut, in order, then the total as a window count: one round trip per page.
 _COLUMNS = list(ChatOut.model_fields)
@@ -27,27 +26,18 @@ PAGE_QUERY = (
     "WHERE user_id = $1 ORDER BY updated_at DESC, id LIMIT $2 OFFSET $3"
 )
 COUNT_QUERY = "SELECT count(*) FROM chats WHERE user_id = $1"
-# The driver's errors that mean the connection itself is gone (a database restart or failover).
-_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError)
 
 
 class ChatListing:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, reads: ReadPool) -> None:
+        self.reads = reads
 
     async def page(self, user_id: uuid.UUID, page: int, limit: int) -> tuple[list[asyncpg.Record], int]:
         """Page ``page`` (from 1) of the user's chats, most recently updated first, and their total."""
-        async with self.engine.connect() as connection:
-            driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
-            try:
-                rows = await driver.fetch(PAGE_QUERY, user_id, limit, (page - 1) * limit)
-                # An empty page (past the end, or no chats) still needs the total.
-                total = rows[0]["total"] if rows else await driver.fetchval(COUNT_QUERY, user_id)
-            except _CONNECTION_LOST:
-                # SQLAlchemy did not see this error, so tell its pool: the connection is dropped
-                # rather than handed to the next request.
-                await connection.invalidate()
-                raise
+        async with self.reads.connection() as connection:
+            rows = await connection.fetch(PAGE_QUERY, user_id, limit, (page - 1) * limit)
+            # An empty page (past the end, or no chats) still needs the total.
+            total = rows[0]["total"] if rows else await connection.fetchval(COUNT_QUERY, user_id)
         return rows, int(total)
 
 

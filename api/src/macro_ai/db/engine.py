@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.config.schema import Settings
 
+COMMAND_TIMEOUT_SECONDS = 30
+
 
 def asyncpg_dsn(url: str) -> str:
     """asyncpg wants plain ``postgresql://``; SQLAlchemy-style driver suffixes are dropped."""
@@ -29,18 +31,20 @@ def sqlalchemy_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql+asyncpg://", url)
 
 
-def create_engine(settings: Settings, database_url: DatabaseUrl) -> AsyncEngine:
-    async def connect() -> asyncpg.Connection:
-        return await asyncpg.connect(
-            asyncpg_dsn(database_url.current),
-            timeout=settings.database_connect_timeout_seconds,
-            command_timeout=30,
-            server_settings={"application_name": "macro-ai-api"},
-        )
+async def connect(settings: Settings, database_url: DatabaseUrl) -> asyncpg.Connection:
+    """A new connection, with the login as it is now (after any rotation). Both pools use it."""
+    return await asyncpg.connect(
+        asyncpg_dsn(database_url.current),
+        timeout=settings.database_connect_timeout_seconds,
+        command_timeout=COMMAND_TIMEOUT_SECONDS,
+        server_settings={"application_name": "macro-ai-api"},
+    )
 
+
+def create_engine(settings: Settings, database_url: DatabaseUrl) -> AsyncEngine:
     return create_async_engine(
         "postgresql+asyncpg://",
-        async_creator=connect,
+        async_creator=lambda: connect(settings, database_url),
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
