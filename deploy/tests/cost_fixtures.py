@@ -76,8 +76,6 @@ LOADS: dict[str, Any] = {
     },
     "logs": {"legacy_bytes_per_request": 1000, "metric_routes_per_minute": 2, "event_overhead_bytes": 0},
     "custom_metrics": {
-        "api_per_route": 4,
-        "api_aggregate": 4,
         "api_routes_per_hour": 5,
         "insights_per_cluster": 10,
         "insights_per_service": 20,

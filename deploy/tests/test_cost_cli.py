@@ -50,13 +50,13 @@ def test_json_for_every_profile(folder, data_args):
     out = json.loads(result.stdout)
     profiles = {p["profile"]: p for p in out["profiles"]}
     assert list(profiles) == ["hobby", "staging", "production", "preview"]
-    # Production is the hand-computed template of test_cost_model: 206.45 against 280.06.
+    # Production is the hand-computed template of test_cost_model: 203.15 against 280.06.
     production = profiles["production"]
-    assert production["fargate_monthly_usd"] == pytest.approx(206.45)
+    assert production["fargate_monthly_usd"] == pytest.approx(203.15)
     assert production["legacy_monthly_usd"] == pytest.approx(280.06)
-    assert production["saving_percent"] == pytest.approx(26.3)
+    assert production["saving_percent"] == pytest.approx(27.5)
     assert production["goal_met"] is False
-    assert sum(c["fargate_usd"] for c in production["components"]) == pytest.approx(206.454788)
+    assert sum(c["fargate_usd"] for c in production["components"]) == pytest.approx(203.154788)
     assert profiles["preview"]["legacy_monthly_usd"] is None
     # every price the figures used is listed with its date and source
     assert out["prices"]["as_of"] == "2026-01-01"
@@ -85,7 +85,7 @@ def test_table_shows_components_saving_and_dated_prices(folder, data_args):
         "interface endpoints",
         "NAT gateways",
         "EC2 fleet",
-        "26.3 %",
+        "27.5 %",
         "NOT met",
         "as of 2026-01-01",
     ):

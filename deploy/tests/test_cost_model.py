@@ -72,26 +72,27 @@ def test_fixed_template_priced_by_hand(tmp_path):
     #   EC2: 1000 B (loads.json) x 262.8 M = 262.8 GB x 0.50 = 131.40 + 259.2 GB kept x 0.03 = 7.776
     #   -> 139.176
     assert got["logs"] == pytest.approx((27.904788, 139.176))
-    # Custom metrics (Fargate only): API 4 + 4 x 5 routes = 24, Container Insights 20 for the service and 10
-    # for its cluster, all published the whole month: 54 x 0.30 = 16.20
-    assert got["custom metrics"] == pytest.approx((16.20, 0.0))
+    # Custom metrics (Fargate only), the API's from contract api-metrics.json: 3 route-less (Latency,
+    # Errors4xx, Errors5xx) + 2 per route (Latency, Errors5xx) x 5 routes = 13; Container Insights (on in
+    # this template) 20 for the service and 10 for its cluster; all the month: 43 x 0.30 = 12.90
+    assert got["custom metrics"] == pytest.approx((12.90, 0.0))
     # Alarms (both): 1 + 2 metrics (the expression is free) x 0.10 = 0.30
     assert got["alarms, dashboards"] == pytest.approx((0.30, 0.30))
     # Secret 0.40 + KMS key 1.00 + one advanced parameter 0.05 (the standard one is free) = 1.45
     assert got["secrets, keys, parameters"] == pytest.approx((1.45, 1.45))
     # RDS (both): 730 x 0.02 = 14.60 + 20 GiB x 0.10 = 2.00 -> 16.60
     assert got["database (RDS)"] == pytest.approx((16.60, 16.60))
-    # Totals: Fargate 39.42 + 40.88 + 41.65 + 14.75 + 7.30 + 27.904788 + 16.20 + 0.30 + 1.45 + 16.60
-    #                 = 206.454788
+    # Totals: Fargate 39.42 + 40.88 + 41.65 + 14.75 + 7.30 + 27.904788 + 12.90 + 0.30 + 1.45 + 16.60
+    #                 = 203.154788
     #         EC2     29.20 + 4.00 + 40.88 + 41.15 + 0 + 7.30 + 139.176 + 0 + 0.30 + 1.45 + 16.60 = 280.056
-    assert report.estimate.fargate_usd == pytest.approx(206.454788)
+    assert report.estimate.fargate_usd == pytest.approx(203.154788)
     assert report.estimate.legacy_usd == pytest.approx(280.056)
-    # Saving: (280.056 - 206.454788) / 280.056 = 26.281 %: the goal of 40 % is not met.
-    assert report.estimate.saving_percent == pytest.approx(26.2811, abs=1e-3)
+    # Saving: (280.056 - 203.154788) / 280.056 = 27.459 %: the goal of 40 % is not met.
+    assert report.estimate.saving_percent == pytest.approx(27.4592, abs=1e-3)
     assert report.goal_met is False
     # Without the lines both sides carry alike (alarms, secrets, RDS: 18.35):
-    # Fargate 188.104788, EC2 261.706 -> (261.706 - 188.104788) / 261.706 = 28.124 %
-    assert report.estimate.saving_percent_without_shared == pytest.approx(28.1236, abs=1e-3)
+    # Fargate 184.804788, EC2 261.706 -> (261.706 - 184.804788) / 261.706 = 29.385 %
+    assert report.estimate.saving_percent_without_shared == pytest.approx(29.3846, abs=1e-3)
 
 
 def test_advice_is_priced(tmp_path):

@@ -136,7 +136,7 @@ def test_dashboard_covers_both_fleets(synth: Synth, stack: str) -> None:
         "UnHealthyHostCount",
         "CPUUtilization",
         "MemoryUtilization",
-        "RunningTaskCount",
+        "SampleCount",
         "legacy EC2",
     ):
         assert needle in body, needle

@@ -45,6 +45,8 @@ TRIVY_ACCEPTED: dict[str, str] = {
     "AWS-0017": "log groups use the CloudWatch default encryption; no secrets are logged; a CMK per group "
     "costs more than it protects here",
     "AWS-0033": "ECR with AES-256 (AWS-managed) encryption; a CMK adds cost and key-policy coupling only",
+    "AWS-0034": "Container Insights off by the profiles (cost, docs/infra.md 'Monitoring'): alarms and the "
+    "dashboard read free AWS/ECS, target-group and the API's own metrics",
     "AWS-0035": "false positive: the tmp volume is task-local ephemeral storage, not EFS",
     "AWS-0053": "the API load balancers are public by design",
     "AWS-0066": "no X-Ray on the two Lambdas (CDK's restrict-default-security-group provider and the safety "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from macro_ai_contract import load_contract
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from macro_ai.ai.provider import ChatProvider, build_provider
@@ -73,7 +74,7 @@ def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
         database_url=database_url,
         engine=engine,
         sessions=sessions,
-        metrics=MetricsRecorder("macro-ai-api", settings.app_env),
+        metrics=MetricsRecorder(load_contract().service, settings.app_env),
         health=HealthService(engine, lifecycle, settings, set(HEAD_REVISIONS)),
         cognito=CognitoClient(settings),
         revocations=revocations,

@@ -57,7 +57,10 @@ BASE = Profile(
     health_check_grace_seconds=30,
     sticky_seconds=0,
     alarms=AlarmThresholds(5.0, 3.0, 1, 90, 90),
-    container_insights=True,
+    # Off everywhere: no alarm or dashboard reads ECS/ContainerInsights (running tasks come from AWS/ECS
+    # CPUUtilization SampleCount, hosts from the target group), and its ~38 metrics a service cost more than
+    # the per-task drill-down is worth day to day. Turn it on in a profile for an investigation.
+    container_insights=False,
     domain_name=_DOMAIN,
     hosted_zone_id=_ZONE,
     api_host_prefix="api",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from macro_ai_contract.api_metrics import load_api_metrics
 from macro_ai_contract.fargate import FARGATE_SIZES
 
 from macro_ai_deploy.errors import UsageError
@@ -76,8 +77,8 @@ class LogAssumptions:
 class CustomMetricCounts:
     """CloudWatch custom metrics (billed per metric-month, by the hour they are published)."""
 
-    api_per_route: int  # the API's embedded metrics per route dimension
-    api_aggregate: int  # ... and without the route dimension
+    api_per_route: int  # the API's embedded metrics per route value (contract api-metrics.json)
+    api_aggregate: int  # ... and without the route dimension (same file)
     api_routes_per_hour: float  # routes with a request in an hour (each publishes api_per_route metrics)
     insights_per_cluster: int  # Container Insights, cluster dimension
     insights_per_service: int  # Container Insights, service and task-family dimensions
@@ -233,8 +234,9 @@ def load_loads(path: Path = DEFAULT_LOADS) -> Loads:
                 **{k: _number(logs[k], f"{path}: logs.{k}") for k in LogAssumptions.__dataclass_fields__}
             ),
             custom_metrics=CustomMetricCounts(
-                api_per_route=int(_number(metrics["api_per_route"], f"{path}: custom_metrics.api_per_route")),
-                api_aggregate=int(_number(metrics["api_aggregate"], f"{path}: custom_metrics.api_aggregate")),
+                # What the API publishes is the contract's list, not an estimate of this file.
+                api_per_route=load_api_metrics().per_route(),
+                api_aggregate=load_api_metrics().route_less(),
                 api_routes_per_hour=_number(
                     metrics["api_routes_per_hour"], f"{path}: custom_metrics.api_routes_per_hour"
                 ),

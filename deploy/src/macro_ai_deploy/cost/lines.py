@@ -148,7 +148,8 @@ def _custom_metrics(
         insights = counts.insights_per_service if sw.service.container_insights else 0
         sides["custom metrics"].add(
             sw.copies * (api + insights) * share * month,
-            f"{sw.copies * api:.0f} API metrics (per route, {counts.api_routes_per_hour:g} routes an hour)"
+            f"{sw.copies * api:.0f} API metrics ({counts.api_aggregate} + {counts.api_per_route} a route x "
+            f"{counts.api_routes_per_hour:g} routes an hour)"
             + (f" + {sw.copies * insights} Container Insights" if insights else "")
             + f", published {share:.0%} of the month",
         )

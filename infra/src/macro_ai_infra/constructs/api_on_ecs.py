@@ -8,6 +8,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from macro_ai_contract.service import ServiceContract
 
+from macro_ai_infra.constructs.api_metrics import ApiLogQueries, ApiMetricReader
 from macro_ai_infra.constructs.load_balancer import api_target_group
 from macro_ai_infra.constructs.monitoring import Monitoring, RolloutAlarms, TargetGroupMetrics
 from macro_ai_infra.constructs.platform import Platform
@@ -101,6 +102,9 @@ class ApiOnEcs(Construct):
             service=self.service,
             request_count_label=f"{platform.load_balancer_full_name}/{self.target_group.target_group_full_name}",
         )
+        self.log_queries = ApiLogQueries(self, "LogQueries", name=name, log_group=self.task.log_group)
+        # The dimension values the tasks write: the contract's service name and the APP_ENV they are given.
+        self.api_metrics = ApiMetricReader(contract.service, inputs.environment["APP_ENV"])
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -108,9 +112,10 @@ class ApiOnEcs(Construct):
             thresholds=profile.alarms,
             topic=topic,
             service=self.service,
-            cluster_name=platform.cluster.cluster_name,
             gates=self.gates,
             ecs_target_group=ecs_metrics,
             legacy_target_group=legacy_metrics,
+            api=self.api_metrics,
+            log_queries=self.log_queries,
             dashboard=dashboard,
         )

@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from macro_ai_infra.constructs.api_metrics import ApiLogQueries, ApiMetricReader
 from macro_ai_infra.profile import AlarmThresholds
 
 PERIOD = Duration.minutes(1)
@@ -282,10 +283,11 @@ class Monitoring(Construct):
         thresholds: AlarmThresholds,
         topic: sns.ITopic,
         service: ecs.FargateService,
-        cluster_name: str,
         gates: RolloutAlarms,
         ecs_target_group: TargetGroupMetrics,
         legacy_target_group: TargetGroupMetrics | None,
+        api: ApiMetricReader,
+        log_queries: ApiLogQueries,
         dashboard: bool,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -345,16 +347,37 @@ class Monitoring(Construct):
                 ),
                 cloudwatch.GraphWidget(
                     title="Running tasks",
+                    # AWS/ECS (free): one CPUUtilization sample a minute per RUNNING task, so the 1-minute
+                    # SampleCount is the running task count (no Container Insights needed).
                     left=[
-                        cloudwatch.Metric(
-                            namespace="ECS/ContainerInsights",
-                            metric_name="RunningTaskCount",
-                            dimensions_map={"ClusterName": cluster_name, "ServiceName": service.service_name},
-                            period=PERIOD,
-                            statistic="Average",
+                        service.metric_cpu_utilization(
+                            period=PERIOD, statistic="SampleCount", label="running tasks"
                         )
                     ],
                     width=12,
+                ),
+            )
+            board.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="API requests and 4xx/5xx (its own metrics)",
+                    left=[
+                        api.requests(label="requests (Latency SampleCount)"),
+                        api.metric("Errors4xx", "Sum", label="4xx"),
+                        api.metric("Errors5xx", "Sum", label="5xx"),
+                    ],
+                    right=[api.error_rate_5xx()],
+                    width=12,
+                ),
+                cloudwatch.TextWidget(
+                    markdown=(
+                        "**Per route**: the API publishes Latency and Errors5xx per route (namespace "
+                        f"`{api.names.namespace}`, dimension `{api.names.route_dimension}`); request counts "
+                        "are Latency's SampleCount. Per-route 4xx are in the log, not in metrics: run the "
+                        f"saved Logs Insights query **{log_queries.by_route_name}** (and "
+                        f"**{log_queries.by_path_name}** for the paths behind them)."
+                    ),
+                    width=12,
+                    height=6,
                 ),
             )
             board.add_widgets(

@@ -42,6 +42,7 @@ class ServiceScaling(Construct):
         target = scaling.node.find_child("Target")
         assert isinstance(target, appscaling.ScalableTarget)
         if profile.requests_per_target is not None:
+            # The load balancer's RequestCountPerTarget (AWS/ApplicationELB, free), not the API's own metrics.
             # By resource label ("<load balancer>/<target group>"), so it works on an imported listener too.
             appscaling.TargetTrackingScalingPolicy(
                 self,

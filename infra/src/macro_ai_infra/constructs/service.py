@@ -9,13 +9,14 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
+from macro_ai_infra.nag import acknowledge
 from macro_ai_infra.profile import Profile
 
 
 def create_cluster(
     scope: Construct, construct_id: str, *, vpc: ec2.IVpc, profile: Profile, cluster_name: str
 ) -> ecs.Cluster:
-    return ecs.Cluster(
+    cluster = ecs.Cluster(
         scope,
         construct_id,
         vpc=vpc,
@@ -25,6 +26,14 @@ def create_cluster(
         ),
         enable_fargate_capacity_providers=True,
     )
+    if not profile.container_insights:
+        acknowledge(
+            cluster,
+            "AwsSolutions-ECS4",
+            "Container Insights off by the profile (a cost choice, docs/infra.md 'Monitoring'): alarms and "
+            "the dashboard read free AWS/ECS, target-group and the API's own metrics instead.",
+        )
+    return cluster
 
 
 def capacity(profile: Profile) -> list[ecs.CapacityProviderStrategy]:
