@@ -92,24 +92,19 @@ def image(engine: Engine, clean_checkout: Path) -> BuiltImage:
     source = "https://github.com/macro-ai/macro-ai"
     started = time.monotonic()
     # buildah 1.28 (the kit) keys its layer cache without the values of build args, so a cached
-    # LABEL layer from an earlier build would carry that build's version/revision: no cache there.
+    # LABEL layer from an earlier build would carry that build's version/revision: no cache there
+    # (for the app stages; the dependency images are reused when they exist, as `make image` does).
     no_cache = ["--no-cache"] if engine.kind == "kit" else []
-    engine.run(
-        "build",
-        *no_cache,
-        "-f",
-        "api/Dockerfile",
-        "-t",
+    engine.build_image(
+        clean_checkout,
         IMAGE_TAG,
+        *no_cache,
         "--build-arg",
         f"VERSION={version}",
         "--build-arg",
         f"REVISION={revision}",
         "--build-arg",
         f"SOURCE={source}",
-        ".",
-        cwd=clean_checkout,
-        timeout=900,
     )
     return BuiltImage(IMAGE_TAG, version, revision, source, time.monotonic() - started)
 

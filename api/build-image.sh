@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the API image from api/Dockerfile in two steps, so that a code change rebuilds only the app:
+#  1. the dependency stages (everything above the "==== app stages" line) as two images tagged by a hash of
+#     all they read: that part of the Dockerfile, uv.lock, the workspace's pyproject files and the base
+#     images' ids. Only when missing:  macro-ai-api-deps:<hash>-build (stage deps: uv and the venv) and
+#     macro-ai-api-deps:<hash> (stage deps-runtime: the runtime without the project).
+#  2. the app stages (below that line) FROM those two images, from a Dockerfile derived on the fly.
+# The result is the image that `docker build -f api/Dockerfile .` makes in one go (BuildKit, compose and the
+# delivery workflow build that way). Why: buildah 1.28 (the container engine kit) makes a working container
+# for every instruction of every stage even when cached, and re-hashes the 109 MB virtualenv for its
+# `COPY --from=deps`; FROM an image costs neither (docs/container.md, "Building").
+#
+# usage, from the repository root:  api/build-image.sh TAG [docker build options, e.g. --build-arg VERSION=1]
+# DEPS_IMAGE_PRINT=1 only prints the dependency images' tag prefix (macro-ai-api-deps:<hash>).
+set -euo pipefail
+
+tag=${1:?usage: api/build-image.sh TAG [docker build options]}
+shift
+dockerfile=api/Dockerfile
+marker='^# ==== app stages'
+grep -q "$marker" "$dockerfile" || { echo "build-image.sh: no '# ==== app stages' line in $dockerfile" >&2; exit 2; }
+
+# a target platform is built into the dependency images too, and is part of their key
+platform=()
+for ((i = 1; i <= $#; i++)); do
+  case "${!i}" in
+    --platform=*) platform=("${!i}") ;;
+    --platform) j=$((i + 1)); platform=("--platform=${!j}") ;;
+  esac
+done
+
+deps_part=$(sed "/$marker/,\$d" "$dockerfile")
+# the images the dependency stages start from (FROM names that are not stages of the file)
+stages=$(awk 'toupper($1) == "FROM" && toupper($3) == "AS" {print $4}' <<<"$deps_part")
+bases=$(awk 'toupper($1) == "FROM" {print $2}' <<<"$deps_part" | grep -vxF "$stages" | sort -u)
+base_ids=$(for base in $bases; do docker image inspect --format '{{.Id}}' "$base"; done)
+members=$(ls -- */pyproject.toml)
+hash=$(cat <(printf '%s\n' "$deps_part" "$base_ids" "${platform[@]}") uv.lock pyproject.toml $members | sha256sum | cut -c1-16)
+deps=macro-ai-api-deps:$hash
+if [ -n "${DEPS_IMAGE_PRINT:-}" ]; then echo "$deps"; exit 0; fi
+
+for target in deps deps-runtime; do
+  image=$deps
+  [ "$target" = deps ] && image=$deps-build
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    echo "build-image.sh: building $image (stage $target)" >&2
+    docker build --target "$target" "${platform[@]}" -f "$dockerfile" -t "$image" .
+  fi
+done
+
+derived=$(mktemp "${TMPDIR:-/tmp}/app.Dockerfile.XXXXXX")
+trap 'rm -f "$derived"' EXIT
+sed -n "/$marker/,\$p" "$dockerfile" \
+  | sed -e "s|^FROM deps AS app\$|FROM $deps-build AS app|" -e "s|^FROM deps-runtime AS runtime\$|FROM $deps AS runtime|" \
+  >"$derived"
+grep -q "^FROM $deps-build AS app\$" "$derived" && grep -q "^FROM $deps AS runtime\$" "$derived" \
+  || { echo "build-image.sh: the app stages must start 'FROM deps AS app' and 'FROM deps-runtime AS runtime'" >&2; exit 2; }
+docker build -f "$derived" -t "$tag" "$@" .
