@@ -17,6 +17,7 @@ a CI runner with a cache. Aims: rebuild < 10 s, run-to-ready < 2 s.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -64,14 +65,29 @@ def timed_build(env: dict[str, str], checkout: Path, *extra: str, how: str = BUI
     return time.monotonic() - started
 
 
+def image_history(env: dict[str, str]) -> list[tuple[int, str]]:
+    """(bytes, instruction) per layer, newest first. podman prints JSON (its templates give "675 kB");
+    Docker 20.10 has no JSON format, and a template with --human=false gives bytes."""
+    out = docker(env, "history", "--no-trunc", "--format", "json", TAG)
+    with contextlib.suppress(json.JSONDecodeError):
+        return [
+            (int(layer.get("Size", layer.get("size", 0)) or 0), str(layer.get("CreatedBy", "")))
+            for layer in json.loads(out or "[]")
+        ]
+    out = docker(env, "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", TAG)
+    layers = []
+    for line in out.splitlines():
+        size, _, created = line.partition("\t")
+        layers.append((int(size or 0), created))
+    return layers
+
+
 def layer_sizes(env: dict[str, str]) -> dict[str, int]:
     """Bytes per part, from the image history (newest layer first)."""
-    history = json.loads(docker(env, "history", "--no-trunc", "--format", "json", TAG) or "[]")
+    history = image_history(env)
     base_size = int(json.loads(docker(env, "image", "inspect", BASE))[0]["Size"])
     parts = {"base": base_size, "dependencies": 0, "app": 0, "other": 0}
-    for layer in history:
-        created = str(layer.get("CreatedBy", layer.get("created_by", "")))
-        size = int(layer.get("Size", layer.get("size", 0)) or 0)
+    for size, created in history:
         if "COPY" not in created.upper():
             continue
         # the two COPY layers of the runtime stage, newest first: the app, then the virtualenv
@@ -87,13 +103,11 @@ def layer_sizes(env: dict[str, str]) -> dict[str, int]:
 
 def layer_table(env: dict[str, str]) -> list[str]:
     """Every layer of the image with a size, oldest first: what makes up the total."""
-    history = json.loads(docker(env, "history", "--no-trunc", "--format", "json", TAG) or "[]")
     rows = []
-    for layer in reversed(history):
-        size = int(layer.get("Size", layer.get("size", 0)) or 0)
+    for size, instruction in reversed(image_history(env)):
         if size < 1000:
             continue
-        created = " ".join(str(layer.get("CreatedBy", layer.get("created_by", ""))).split())
+        created = " ".join(instruction.split())
         created = created.removeprefix("/bin/sh -c ").removeprefix("#(nop) ")
         rows.append(f"| {size / 1_000_000:.2f} MB | `{created[:90]}` |")
     return rows
