@@ -188,7 +188,8 @@ def main() -> list[str]:
         router = checkout / "api" / "src" / "macro_ai" / "health" / "router.py"
         rebuilds = []
         for index in range(REBUILDS):
-            router.write_text(router.read_text() + f"\n# a one-line change {index}\n")
+            # unique: an engine that keys its cache on content (BuildKit) would reuse an earlier run's result
+            router.write_text(router.read_text() + f"\n# a one-line change {index} {uuid.uuid4().hex}\n")
             rebuilds.append(timed_build(env, checkout))
         rebuild = statistics.median(rebuilds)
     sizes = layer_sizes(env)
