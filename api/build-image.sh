@@ -29,14 +29,20 @@ for ((i = 1; i <= $#; i++)); do
   esac
 done
 
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; }  # Linux | macOS
+
 deps_part=$(sed "/$marker/,\$d" "$dockerfile")
 # the images the dependency stages start from (FROM names that are not stages of the file)
 stages=$(awk 'toupper($1) == "FROM" && toupper($3) == "AS" {print $4}' <<<"$deps_part")
 bases=$(awk 'toupper($1) == "FROM" {print $2}' <<<"$deps_part" | grep -vxF "$stages" | sort -u)
 # shellcheck disable=SC2086  # one name per word
-base_ids=$(docker image inspect --format '{{.Id}}' $bases)
+if ! base_ids=$(docker image inspect --format '{{.Id}}' $bases 2>/dev/null); then
+  # a base image not pulled yet (a fresh Docker): pull it, as a one-command build would
+  for base in $bases; do docker image inspect "$base" >/dev/null 2>&1 || docker pull "$base" >&2; done
+  base_ids=$(docker image inspect --format '{{.Id}}' $bases)
+fi
 members=$(ls -- */pyproject.toml)
-hash=$(cat <(printf '%s\n' "$deps_part" "$base_ids" "${platform[@]}") uv.lock pyproject.toml $members | sha256sum | cut -c1-16)
+hash=$(cat <(printf '%s\n' "$deps_part" "$base_ids" ${platform[@]+"${platform[@]}"}) uv.lock pyproject.toml $members | sha256 | cut -c1-16)
 deps=macro-ai-api-deps:$hash
 if [ -n "${DEPS_IMAGE_PRINT:-}" ]; then echo "$deps"; exit 0; fi
 
@@ -47,7 +53,7 @@ if ! docker image inspect "$deps-build" "$deps" >/dev/null 2>&1; then
     [ "$target" = deps ] && image=$deps-build
     if ! docker image inspect "$image" >/dev/null 2>&1; then
       echo "build-image.sh: building $image (stage $target)" >&2
-      docker build --target "$target" "${platform[@]}" -f "$dockerfile" -t "$image" .
+      docker build --target "$target" ${platform[@]+"${platform[@]}"} -f "$dockerfile" -t "$image" .
     fi
   done
 fi
