@@ -58,11 +58,26 @@ if ! docker image inspect "$deps-build" "$deps" >/dev/null 2>&1; then
   done
 fi
 
+app_part=$(sed -n "/$marker/,\$p" "$dockerfile" \
+  | sed -e "s|^FROM deps AS app\$|FROM $deps-build AS app|" -e "s|^FROM deps-runtime AS runtime\$|FROM $deps AS runtime|")
+# buildah 1.28 keys its layer cache without the values of build args: a cached LABEL would keep an earlier
+# build's version and revision. Written into the derived file as text, the values make the LABEL (the last
+# instruction, no layer) a new step when they change, and leave every other step cached.
+for ((i = 1; i <= $#; i++)); do
+  case "${!i}" in
+    --build-arg=*=*) arg=${!i#--build-arg=} ;;
+    --build-arg) j=$((i + 1)); arg=${!j:-} ;;
+    *) continue ;;
+  esac
+  case "$arg" in *=*) ;; *) continue ;; esac
+  name=${arg%%=*} value=${arg#*=}
+  value=${value//\\/\\\\}; value=${value//\"/\\\"}; value=${value//\$/\\\$}  # inside "...": \ " $
+  app_part=${app_part//"\${$name}"/"$value"}
+done
+
 derived=$(mktemp "${TMPDIR:-/tmp}/app.Dockerfile.XXXXXX")
 trap 'rm -f "$derived"' EXIT
-sed -n "/$marker/,\$p" "$dockerfile" \
-  | sed -e "s|^FROM deps AS app\$|FROM $deps-build AS app|" -e "s|^FROM deps-runtime AS runtime\$|FROM $deps AS runtime|" \
-  >"$derived"
+printf '%s\n' "$app_part" >"$derived"
 grep -q "^FROM $deps-build AS app\$" "$derived" && grep -q "^FROM $deps AS runtime\$" "$derived" \
   || { echo "build-image.sh: the app stages must start 'FROM deps AS app' and 'FROM deps-runtime AS runtime'" >&2; exit 2; }
 docker build -f "$derived" -t "$tag" "$@" .

@@ -91,14 +91,12 @@ def image(engine: Engine, clean_checkout: Path) -> BuiltImage:
     version, revision = package_version(), git_revision(clean_checkout)
     source = "https://github.com/macro-ai/macro-ai"
     started = time.monotonic()
-    # buildah 1.28 (the kit) keys its layer cache without the values of build args, so a cached
-    # LABEL layer from an earlier build would carry that build's version/revision: no cache there
-    # (for the app stages; the dependency images are reused when they exist, as `make image` does).
-    no_cache = ["--no-cache"] if engine.kind == "kit" else []
+    # With the layer cache, as `make image`: buildah 1.28 (the kit) keys it without the values of build
+    # args, and api/build-image.sh writes them into the LABEL it derives, so the labels are this build's
+    # (test_image_metadata fails with a cached LABEL of an earlier revision).
     engine.build_image(
         clean_checkout,
         IMAGE_TAG,
-        *no_cache,
         "--build-arg",
         f"VERSION={version}",
         "--build-arg",
