@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the API image from api/Dockerfile in two steps, so that a code change rebuilds only the app:
 #  1. the dependency stages (everything above the "==== app stages" line) as two images tagged by a hash of
-#     all they read: that part of the Dockerfile, uv.lock, the workspace's pyproject files and the base
-#     images' ids. Only when missing:  macro-ai-api-deps:<hash>-build (stage deps: uv and the venv) and
+#     all they read: that part of the Dockerfile, uv.lock, the workspace's pyproject files, the base
+#     images' ids and a --platform option. Only when missing:  macro-ai-api-deps:<hash>-build (stage deps: uv and the venv) and
 #     macro-ai-api-deps:<hash> (stage deps-runtime: the runtime without the project).
 #  2. the app stages (below that line) FROM those two images, from a Dockerfile derived on the fly.
 # The result is the image that `docker build -f api/Dockerfile .` makes in one go (BuildKit, compose and the
