@@ -72,9 +72,11 @@ container-kit:
 	@if docker info >/dev/null 2>&1; then echo "docker works: no kit needed"; \
 	else bash $(KIT_DIR)/setup.sh && echo "now: . $(KIT_DIR)/env.sh"; fi
 
+# The dependency images (macro-ai-api-deps:<hash>) are built only when missing, then the app on top of them:
+# the image `docker build -f api/Dockerfile .` makes, rebuilt in seconds after a code change (docs/container.md).
 image:
-	docker build -f api/Dockerfile -t $(IMAGE) \
-		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(SOURCE) .
+	api/build-image.sh $(IMAGE) \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(SOURCE)
 
 compose-up:
 	docker compose up --build --wait

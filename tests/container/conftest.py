@@ -91,15 +91,11 @@ def image(engine: Engine, clean_checkout: Path) -> BuiltImage:
     version, revision = package_version(), git_revision(clean_checkout)
     source = "https://github.com/macro-ai/macro-ai"
     started = time.monotonic()
-    # buildah 1.28 (the kit) keys its layer cache without the values of build args, so a cached
-    # LABEL layer from an earlier build would carry that build's version/revision: no cache there.
-    no_cache = ["--no-cache"] if engine.kind == "kit" else []
-    engine.run(
-        "build",
-        *no_cache,
-        "-f",
-        "api/Dockerfile",
-        "-t",
+    # With the layer cache, as `make image`: buildah 1.28 (the kit) keys it without the values of build
+    # args, and api/build-image.sh writes them into the LABEL it derives, so the labels are this build's
+    # (test_image_metadata fails with a cached LABEL of an earlier revision).
+    engine.build_image(
+        clean_checkout,
         IMAGE_TAG,
         "--build-arg",
         f"VERSION={version}",
@@ -107,9 +103,6 @@ def image(engine: Engine, clean_checkout: Path) -> BuiltImage:
         f"REVISION={revision}",
         "--build-arg",
         f"SOURCE={source}",
-        ".",
-        cwd=clean_checkout,
-        timeout=900,
     )
     return BuiltImage(IMAGE_TAG, version, revision, source, time.monotonic() - started)
 

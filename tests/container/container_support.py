@@ -29,6 +29,8 @@ IMAGE_TAG = "macro-ai-api:container-test"
 # What ECS does to the task: read-only root filesystem, no capabilities, no privilege escalation.
 HARDENED = ["--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
 API_KEY = "container-test-api-key-0123456789abcdef"
+# What `make image` runs: the dependency images (kept by a hash of what they read) when missing, then the app.
+BUILD_SCRIPT = "api/build-image.sh"
 
 
 @dataclass
@@ -47,8 +49,25 @@ class Engine:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        return self.command(["docker", *args], check=check, timeout=timeout, cwd=cwd, env=env)
+
+    def build_image(
+        self, checkout: Path, tag: str, *options: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The image as `make image` builds it (api/build-image.sh), from ``checkout``."""
+        return self.command(["bash", BUILD_SCRIPT, tag, *options], timeout=900, cwd=checkout, env=env)
+
+    def command(
+        self,
+        argv: list[str],
+        check: bool = True,
+        timeout: float = 120,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """``argv`` with the engine's environment (its ``docker`` first on PATH)."""
         result = subprocess.run(
-            ["docker", *args],
+            argv,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -58,7 +77,7 @@ class Engine:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"docker {' '.join(args)} exited {result.returncode}\n"
+                f"{' '.join(argv)} exited {result.returncode}\n"
                 f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
             )
         return result

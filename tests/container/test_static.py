@@ -34,10 +34,14 @@ BAD_DOCKERFILE = "FROM python:latest\nRUN apt-get update && apt-get install -y c
 
 
 def stages(dockerfile: Path) -> list[list[tuple[str, str]]]:
+    return stages_in(dockerfile.read_text())
+
+
+def stages_in(text: str) -> list[list[tuple[str, str]]]:
     """Instructions per stage, as (INSTRUCTION, arguments) with continuation lines joined."""
     logical: list[str] = []
     pending = ""
-    for raw in dockerfile.read_text().splitlines():
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -62,8 +66,21 @@ def only(stage: list[tuple[str, str]], instruction: str) -> str:
     return found[0]
 
 
+def named_stages(dockerfile: Path = REPO / "api" / "Dockerfile") -> dict[str, list[tuple[str, str]]]:
+    return {stage[0][1].rsplit(" AS ", 1)[-1]: stage for stage in stages(dockerfile)}
+
+
 def final_stage() -> list[tuple[str, str]]:
     return stages(REPO / "api" / "Dockerfile")[-1]
+
+
+def final_image() -> list[tuple[str, str]]:
+    """The instructions that make up the image: the last stage and the stages it starts FROM, base first."""
+    named = named_stages()
+    chain = [final_stage()]
+    while (parent := chain[0][0][1].split(" AS ")[0]) in named:
+        chain.insert(0, named[parent])
+    return [instruction for stage in chain for instruction in stage]
 
 
 def env_example() -> dict[str, str]:
@@ -81,8 +98,9 @@ def compose() -> dict[str, Any]:
 
 
 def test_final_stage_follows_the_contract() -> None:
-    stage = final_stage()
-    assert only(stage, "FROM") == "python:3.11-slim-bookworm AS runtime"
+    stage = final_image()
+    froms = [arguments for name, arguments in stage if name == "FROM"]
+    assert froms == ["python:3.11-slim-bookworm AS deps-runtime", "deps-runtime AS runtime"]
     assert only(stage, "EXPOSE") == str(PORT)
     assert only(stage, "STOPSIGNAL") == "SIGTERM"
     healthcheck = only(stage, "HEALTHCHECK")
@@ -96,20 +114,38 @@ def test_final_stage_follows_the_contract() -> None:
     assert f"SERVER_PORT={PORT}" in environment
     assert json.loads(only(stage, "ENTRYPOINT")) == ["macro-ai"]
     assert json.loads(only(stage, "CMD")) == ["serve"], "serve by default; migrations only when asked"
-    labels = only(stage, "LABEL")
+    labels = only(final_stage(), "LABEL")
     for key in ("version", "revision", "source"):
         assert f"org.opencontainers.image.{key}=" in labels
+    assert only(final_stage(), "USER") == user, "the last stage names the user (scanners read that one)"
 
 
 def test_uv_and_sources_stay_in_the_build_stages() -> None:
-    stage = final_stage()
+    stage = final_image()
     copies = [arguments for name, arguments in stage if name == "COPY"]
     assert copies == ["--from=deps /app/.venv /app/.venv", "--from=app /stage/ /"]
     assert not any("uv " in arguments for name, arguments in stage if name == "RUN")
 
 
+def test_dependency_stages_come_before_the_app_stages() -> None:
+    """api/build-image.sh builds the stages above the marker as images, keyed on what those stages read, and
+    the stages below FROM them: nothing above may read the sources, nothing below may be a new base."""
+    text = (REPO / "api" / "Dockerfile").read_text()
+    above, marker, below = text.partition("\n# ==== app stages")
+    assert marker, "api/Dockerfile has the '# ==== app stages' line that api/build-image.sh splits it at"
+    upper = {s[0][1].rsplit(" AS ", 1)[-1] for s in stages_in(above)}
+    lower = stages_in(below)
+    assert [stage[0] for stage in lower] == [("FROM", "deps AS app"), ("FROM", "deps-runtime AS runtime")]
+    assert {"deps", "deps-runtime"} <= upper
+    sources = [arguments for stage in stages_in(above) for name, arguments in stage if name == "COPY"]
+    assert not [a for a in sources if "/src" in a or a.split()[0] in {".", "./"}], sources
+    script = (REPO / "api" / "build-image.sh").read_text()
+    for line in ("FROM deps AS app", "FROM deps-runtime AS runtime", "# ==== app stages"):
+        assert line in script, f"api/build-image.sh looks for {line!r}"
+
+
 def test_dependencies_install_before_the_sources_arrive() -> None:
-    named = {stage[0][1].rsplit(" AS ", 1)[-1]: stage for stage in stages(REPO / "api" / "Dockerfile")}
+    named = named_stages()
     deps, app = named["deps"], named["app"]
     copied = [arguments for name, arguments in deps if name == "COPY" and "--from" not in arguments]
     files = {part for arguments in copied for part in arguments.split()[:-1]}
