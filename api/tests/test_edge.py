@@ -194,3 +194,22 @@ class TestRateLimits:
 def test_client_ip_through_trusted_hops(peer: str, forwarded: str | None, hops: int, expected: str) -> None:
     headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
     assert client_ip({"client": (peer, 1234), "headers": headers}, hops) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        (None, None),
+        ("Bearer abc.def", "abc.def"),
+        ("bearer abc.def", "abc.def"),
+        ("BEARER  abc.def ", "abc.def"),
+        ("Bearer", None),
+        ("Bearer ", None),
+        ("Basic abc.def", None),
+        ("abc.def", None),
+    ],
+)
+def test_bearer_token_parsing(header: str | None, token: str | None) -> None:
+    from macro_ai.deps import bearer_token
+
+    assert bearer_token(header) == token

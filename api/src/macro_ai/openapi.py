@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
+from macro_ai.deps import principal
 from macro_ai.errors import ErrorBody
 from macro_ai.web.api_key import EXEMPT_PREFIXES
 
@@ -26,7 +29,25 @@ SECURITY_SCHEMES = {
     "CookieAuth": {"type": "apiKey", "in": "cookie", "name": "macro-ai-accessToken"},
     "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
 }
+USER_SECURITY: list[dict[str, list[str]]] = [
+    {"CookieAuth": []},
+    {"BearerAuth": []},
+]  # what macro_ai.deps.principal accepts
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _depends_on(dependant: Dependant, call: object) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def _signed_in_operations(app: FastAPI) -> set[tuple[str, str]]:
+    """(path, method) of every operation whose handler needs a signed-in user."""
+    return {
+        (route.path, method.lower())
+        for route in app.routes
+        if isinstance(route, APIRoute) and _depends_on(route.dependant, principal)
+        for method in route.methods or ()
+    }
 
 
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -54,8 +75,9 @@ def build_openapi(app: FastAPI, max_body_bytes: int) -> dict[str, Any]:
         name: {"schema": {"type": "integer"}}
         for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
     }
+    signed_in = _signed_in_operations(app)
     for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:  # the body guard's answers (macro_ai.web.body_guard)
                 responses["413"] = _error(f"Request body larger than {max_body_bytes} bytes")
@@ -66,7 +88,7 @@ def build_openapi(app: FastAPI, max_body_bytes: int) -> dict[str, Any]:
                 responses["422"] = _error("Request validation failed (details by field path)")
             if path.startswith(EXEMPT_PREFIXES):
                 continue
-            user_security = operation.get("security") or [{}]
+            user_security = USER_SECURITY if (path, method) in signed_in else [{}]
             operation["security"] = [{"ApiKey": [], **requirement} for requirement in user_security]
             responses.setdefault("401", _error("Missing or invalid API key or credentials"))
             responses.setdefault(
