@@ -16,7 +16,6 @@ from fastapi import Depends, Request
 from macro_ai.auth.cookies import ACCESS_COOKIE
 from macro_ai.auth.service import AuthService
 from macro_ai.auth.tokens import Principal
-from macro_ai.chats.listing import ChatListing
 from macro_ai.chats.models import Chat
 from macro_ai.chats.repository import ChatRepository
 from macro_ai.chats.service import ChatService
@@ -69,10 +68,6 @@ async def _user_service(request: Request) -> AsyncIterator[UserService]:
         yield UserService(UserRepository(session))
 
 
-async def _chat_listing(request: Request) -> ChatListing:
-    return services_of(request).chat_listing
-
-
 async def _chat_service(request: Request) -> AsyncIterator[ChatService]:
     services = services_of(request)
     async with services.sessions() as session:
@@ -84,7 +79,6 @@ CurrentPrincipal = Annotated[Principal, Depends(principal)]
 AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
 UserServiceDep = Annotated[UserService, Depends(_user_service)]
 ChatServiceDep = Annotated[ChatService, Depends(_chat_service)]
-ChatListingDep = Annotated[ChatListing, Depends(_chat_listing)]
 
 
 async def _owned_chat(chat_id: uuid.UUID, principal: CurrentPrincipal, chats: ChatServiceDep) -> Chat:

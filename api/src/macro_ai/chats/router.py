@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from macro_ai.ai.provider import ChatTurn
@@ -17,7 +17,7 @@ from macro_ai.chats.schemas import (
     MessageOut,
     StreamRequest,
 )
-from macro_ai.deps import ChatListingDep, ChatServiceDep, CurrentPrincipal, OwnedChatDep
+from macro_ai.deps import ChatServiceDep, CurrentPrincipal, OwnedChatDep, services_of
 from macro_ai.errors import DATABASE_BUSY, ErrorBody
 
 router = APIRouter(prefix="/api/chats", tags=["chats"], responses=DATABASE_BUSY)
@@ -28,12 +28,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 @router.get("", response_model=ChatPage, summary="Your chats, most recently updated first")
 async def list_chats(
+    request: Request,
     principal: CurrentPrincipal,
-    listing: ChatListingDep,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
-    rows, total = await listing.page(principal.user_id, page, limit)
+    # services_of, not a dependency: the hottest route, and a dependency costs ~20 µs to solve.
+    rows, total = await services_of(request).chat_listing.page(principal.user_id, page, limit)
     return Response(page_json(rows, page, limit, total), media_type="application/json")
 
 
