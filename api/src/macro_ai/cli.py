@@ -11,13 +11,20 @@ Configuration problems print one line per item on stderr and exit with status 78
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import sys
-from collections.abc import Sequence
-from pathlib import Path
+import gc
 
-from macro_ai.config import ConfigError, Settings, load_settings
+# Start-up builds hundreds of thousands of objects that live as long as the process, so collecting
+# while importing is wasted work (about a tenth of start-up, measured). `serve` collects once and
+# freezes them when it starts serving (macro_ai.server); every other path turns collection back on.
+gc.disable()
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from macro_ai.config import ConfigError, Settings, load_settings  # noqa: E402
 
 EX_CONFIG = 78
 
@@ -36,6 +43,7 @@ def app_from_environment() -> object:
     from macro_ai.logs import configure_logging
     from macro_ai.main import create_app
 
+    gc.enable()  # development: the reloading server is uvicorn's own, which does not freeze
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
     return create_app(settings)
@@ -108,8 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check-config", help="validate configuration and exit")
     args = parser.parse_args(argv)
 
+    if args.command == "serve" and not args.reload:
+        return _serve(reload=False)  # the server turns collection back on once it serves
+    gc.enable()
     if args.command == "serve":
-        return _serve(args.reload)
+        return _serve(reload=True)
     if args.command == "db":
         return _db(args.action, args.revision)
     settings = _settings_or_exit()

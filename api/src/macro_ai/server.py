@@ -50,6 +50,7 @@ class DrainingServer(uvicorn.Server):
         # each one walked the whole heap, about a fifth of a request's CPU in a profile.
         gc.collect()
         gc.freeze()
+        gc.enable()  # macro_ai.cli disabled it for the imports
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Not recorded in _captured_signals: uvicorn would re-raise it after serving and the
