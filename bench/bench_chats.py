@@ -78,12 +78,10 @@ def main(
         with harness.database() as url, fake_openai_server() as fake:
             fake.reset(Script(chunks=["Hello", " from", " the", " model"], delay=0.0))
             port = free_port()
-            environment = harness.service_environment(
+            environment = harness.emulated_cognito_environment(
                 url,
-                **pool.environment(),
-                SERVER_PORT=str(port),
-                AWS_ACCESS_KEY_ID="bench",
-                AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
+                pool.environment(),
+                port,
                 AI_PROVIDER="openai",
                 OPENAI_API_KEY="sk-bench",
                 OPENAI_BASE_URL=fake.base_url,

@@ -58,6 +58,20 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
+def emulated_cognito_environment(
+    database_url: str, pool_environment: dict[str, str], port: int, **extra: str
+) -> dict[str, str]:
+    """The service against the local Cognito emulator (``macro_ai_devstack.cognito``) on ``port``."""
+    return service_environment(
+        database_url,
+        **pool_environment,
+        SERVER_PORT=str(port),
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
+        **extra,
+    )
+
+
 @dataclass(frozen=True)
 class Served:
     url: str

@@ -92,13 +92,8 @@ def main(requests: int = 200, burst_seconds: int = 5, cgroup: Path | None = None
         pool = create_pool(f"http://127.0.0.1:{emulator_port}")
         with harness.database() as url:
             port = free_port()
-            environment = harness.service_environment(
-                url,
-                **pool.environment(),
-                SERVER_PORT=str(port),
-                AWS_ACCESS_KEY_ID="bench",
-                AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
-                AI_PROVIDER="offline",
+            environment = harness.emulated_cognito_environment(
+                url, pool.environment(), port, AI_PROVIDER="offline"
             )
             started = time.monotonic()
             command = in_cgroup([harness.macro_ai(), "serve"], cgroup)

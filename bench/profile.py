@@ -44,13 +44,7 @@ def main() -> int:
         pool = create_pool(f"http://127.0.0.1:{emulator_port}")
         with harness.database() as url:
             port = free_port()
-            environment = harness.service_environment(
-                url,
-                **pool.environment(),
-                SERVER_PORT=str(port),
-                AWS_ACCESS_KEY_ID="bench",
-                AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the emulator accepts any
-            )
+            environment = harness.emulated_cognito_environment(url, pool.environment(), port)
             with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
                 client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
                 auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
