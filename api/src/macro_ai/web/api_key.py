@@ -7,7 +7,7 @@ preflight requests are exempt.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,13 +30,12 @@ class ApiKeyMiddleware:
         self.app = app
         self.expected_key = expected_key  # read per request: the key may rotate
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not async: passing through adds no frame to the request's await chain.
         if scope["type"] != "http" or is_exempt(scope):
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         presented = next((value for name, value in scope["headers"] if name == b"x-api-key"), b"")
         if not hmac.compare_digest(presented, self.expected_key()):
             message = "Missing API key" if not presented else "Invalid API key"
-            await error_response(401, message, "Unauthorized")(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+            return error_response(401, message, "Unauthorized")(scope, receive, send)
+        return self.app(scope, receive, send)

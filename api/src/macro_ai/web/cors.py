@@ -7,6 +7,7 @@ response is ``no-store`` anyway, so they skip it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -18,8 +19,9 @@ class OriginGatedCors:
         self.app = app
         self.cors = CORSMiddleware(app, **options)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not async: it hands over the next app's coroutine, so passing through adds no frame to
+        # the request's await chain (every resume of a suspended request walks that chain).
         if scope["type"] == "http" and any(name == b"origin" for name, _ in scope["headers"]):
-            await self.cors(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return self.cors(scope, receive, send)
+        return self.app(scope, receive, send)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -120,11 +121,14 @@ class RateLimitMiddleware:
             usages.append(Usage(limit, count, reset))
         return usages
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not async: an exempt request passes with no frame added to its await chain.
         klass = route_class(scope["path"]) if scope["type"] == "http" else None
         if klass is None or scope["method"] == "OPTIONS":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._limited(scope, receive, send, klass)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, klass: str) -> None:
         ip = scope.get("state", {}).get("client_ip", "unknown")
         try:
             usages = await self._usages(ip, klass, time.time())
