@@ -171,3 +171,34 @@ async def test_the_chat_listing_recovers_from_a_database_restart() -> None:
         await reads.close()
     finally:
         postgres.destroy()
+
+
+async def test_the_read_pool_serves_waiters_first_come_first_served(migrated_database: str) -> None:
+    """Under load each request waits its turn. Without the FIFO gate, requests that arrived later
+    took connections ahead of requests already waiting (asyncpg's pool queue lets newcomers barge),
+    and the waiters' latency tail grew: in-app p99 89 ms against a p50 of 9 ms at 50 connections."""
+    from api_support import settings_for
+    from macro_ai.config.database_login import DatabaseUrl
+    from macro_ai.db.read_pool import ReadPool
+
+    settings = settings_for({**service_environment(migrated_database), "DATABASE_POOL_SIZE": "2"})
+    reads = ReadPool(settings, DatabaseUrl(settings))
+    await reads.warm()
+    served = 0
+    overtaken: list[int] = []  # per request: how many later arrivals were served while it waited
+
+    async def client() -> None:
+        nonlocal served
+        for _ in range(20):
+            await asyncio.sleep(0)  # a new request arrives
+            arrived, ticket = served, len(overtaken)
+            overtaken.append(0)
+            async with reads.connection() as connection:
+                overtaken[ticket] = served - arrived
+                served += 1
+                await connection.fetchval("SELECT 1")
+
+    await asyncio.gather(*(client() for _ in range(20)))
+    await reads.close()
+    # First come, first served: nobody waits for more than the requests queued before it.
+    assert max(overtaken) <= 20

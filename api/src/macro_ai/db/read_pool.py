@@ -42,6 +42,11 @@ class ReadPool:
         self.database_url = database_url
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()
+        # First come, first served. asyncpg's pool queue lets a newly arrived request take a connection
+        # that was just handed to a waiter (the waiter wakes to an empty queue and queues again at the
+        # back), so under load some requests waited many turns: in-app p50 9 ms, p99 89 ms. asyncio's
+        # Semaphore is FIFO for waiters, and with it in front the pool's own queue is never contended.
+        self._turns = asyncio.Semaphore(settings.database_pool_size)
 
     async def _connect(self, *_: Any, **__: Any) -> asyncpg.Connection:
         return await connect(self.settings, self.database_url)
@@ -67,7 +72,12 @@ class ReadPool:
             # asyncio.timeout, not acquire(timeout=...): that wraps every acquire in a task of its
             # own; this only schedules a timer.
             async with asyncio.timeout(self.settings.database_pool_timeout_seconds):
-                connection = await pool.acquire()
+                await self._turns.acquire()
+                try:
+                    connection = await pool.acquire()
+                except BaseException:
+                    self._turns.release()
+                    raise
         except UNAVAILABLE as error:
             raise DatabaseBusyError(type(error).__name__) from None
         try:
@@ -75,7 +85,10 @@ class ReadPool:
         except UNAVAILABLE as error:  # the connection broke mid-query: asyncpg replaces it
             raise DatabaseBusyError(type(error).__name__) from None
         finally:
-            await pool.release(connection)
+            try:
+                await pool.release(connection)
+            finally:
+                self._turns.release()
 
     async def warm(self) -> int:
         """Open every connection now, so the first burst of traffic does not queue behind connects
