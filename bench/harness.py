@@ -194,6 +194,12 @@ def runtime_macro_ai() -> str:
             "macro-ai",
             "--no-editable",
             "--compile-bytecode",
+            # The project itself rebuilt every time: uv keys a non-editable local package on its
+            # pyproject.toml, so a code change alone would leave the old code installed.
+            "--reinstall-package",
+            "macro-ai",
+            "--reinstall-package",
+            "macro-ai-contract",
             "--quiet",
         ],
         env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(RUNTIME_VENV)},

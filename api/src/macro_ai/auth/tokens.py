@@ -17,7 +17,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import jwt
 
 from macro_ai.auth.revocation import RevocationList
@@ -54,6 +53,8 @@ class JwksCache:
         return self._keys.get(kid)
 
     async def _fetch(self) -> None:
+        import httpx  # here, not at the top: only this fetch needs it, and it costs start-up time
+
         self._fetched_at = time.monotonic()
         try:
             async with httpx.AsyncClient(timeout=5) as client:
