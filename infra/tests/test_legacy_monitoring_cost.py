@@ -97,8 +97,20 @@ def test_alarm_thresholds_come_from_the_profile(synth: Synth, stack: str) -> Non
     assert alarms[f"{prefix}-ecs-latency-p99"]["ExtendedStatistic"] == "p99"
     assert alarms[f"{prefix}-ecs-cpu"]["Threshold"] == thresholds.cpu_percent
     assert alarms[f"{prefix}-elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
-    assert alarms[f"{prefix}-ecs-no-healthy-hosts"]["ComparisonOperator"] == "LessThanThreshold"
-    assert alarms[f"{prefix}-ecs-no-healthy-hosts"]["Threshold"] == 1
+    no_healthy = alarms[f"{prefix}-ecs-no-healthy-hosts"]
+    assert no_healthy["Threshold"] == 1
+    if any(s.max_capacity == 0 for s in registered()[profile].schedules):
+        # Asleep at night on purpose: only requests with nobody to serve them are an outage.
+        expression = next(m["Expression"] for m in no_healthy["Metrics"] if "Expression" in m)
+        assert expression.startswith("IF(FILL(req")
+        assert "> 0 AND FILL(ok" in expression
+        assert "< 1, 1, 0)" in expression
+        used = {m["MetricStat"]["Metric"]["MetricName"] for m in no_healthy["Metrics"] if "MetricStat" in m}
+        assert used == {"RequestCount", "HealthyHostCount"}
+        assert no_healthy["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    else:
+        assert no_healthy["MetricName"] == "HealthyHostCount"
+        assert no_healthy["ComparisonOperator"] == "LessThanThreshold"
     assert alarms[f"{prefix}-ecs-connection-errors"]["MetricName"] == "TargetConnectionErrorCount"
     if stack in WEIGHTED_STACKS:
         assert alarms[f"{prefix}-legacy-no-healthy-hosts"]["MetricName"] == "HealthyHostCount"

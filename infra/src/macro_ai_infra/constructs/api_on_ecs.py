@@ -77,6 +77,7 @@ class ApiOnEcs(Construct):
             legacy_target_group=legacy_metrics,
             log_group=self.task.log_group,
             unhandled_error_message=contract.unhandled_error_message,
+            sleeps_on_schedule=any(s.max_capacity == 0 for s in profile.schedules),
         )
         self.api = ApiService(
             self,

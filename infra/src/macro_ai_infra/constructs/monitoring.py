@@ -120,6 +120,16 @@ class TargetGroupMetrics:
             period=PERIOD,
         )
 
+    def requests_without_healthy_host(self) -> cloudwatch.MathExpression:
+        """1 in a minute when requests arrived and no target was healthy, else 0: the outage itself,
+        for a service that sleeps on a schedule (an empty target group at night is not one)."""
+        return cloudwatch.MathExpression(
+            expression=f"IF(FILL(req{self.key}, 0) > 0 AND FILL(ok{self.key}, 0) < 1, 1, 0)",
+            using_metrics={f"req{self.key}": self.requests(), f"ok{self.key}": self.healthy()},
+            label="requests with no healthy target",
+            period=PERIOD,
+        )
+
     def elb_5xx(self) -> cloudwatch.Metric:
         """5xx the load balancer generated itself (no target, target reset, timeouts): whole balancer."""
         return cloudwatch.Metric(
@@ -181,6 +191,7 @@ class RolloutAlarms(Construct):
         legacy_target_group: TargetGroupMetrics | None,
         log_group: logs.ILogGroup,
         unhandled_error_message: str,
+        sleeps_on_schedule: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         alarm = _AlarmFactory(self, thresholds, topic)
@@ -225,13 +236,26 @@ class RolloutAlarms(Construct):
                 thresholds.unhealthy_hosts,
                 "ECS target group: unhealthy targets",
             ),
-            "ecs-no-healthy-hosts": alarm(
-                "EcsNoHealthyHosts",
-                f"{name}-ecs-no-healthy-hosts",
-                ecs.healthy(),
-                1,
-                "ECS target group: no healthy target",
-                below=True,
+            "ecs-no-healthy-hosts": (
+                # A service scaled to zero at night has no healthy target every night: that alone
+                # paged someone nightly. It alarms when requests arrive and nobody can serve them.
+                alarm(
+                    "EcsNoHealthyHosts",
+                    f"{name}-ecs-no-healthy-hosts",
+                    ecs.requests_without_healthy_host(),
+                    1,
+                    "ECS target group: requests arrived and no target was healthy "
+                    "(the service sleeps on a schedule, so an empty target group alone is expected)",
+                )
+                if sleeps_on_schedule
+                else alarm(
+                    "EcsNoHealthyHosts",
+                    f"{name}-ecs-no-healthy-hosts",
+                    ecs.healthy(),
+                    1,
+                    "ECS target group: no healthy target",
+                    below=True,
+                )
             ),
             "ecs-connection-errors": alarm(
                 "EcsConnectionErrors",
