@@ -14,8 +14,8 @@ from __future__ import annotations
 import gc
 
 # Start-up builds hundreds of thousands of objects that live as long as the process, so collecting
-# while importing is wasted work (about a tenth of start-up, measured). `serve` collects once and
-# freezes them when it starts serving (macro_ai.server); every other path turns collection back on.
+# while importing is wasted work (about a tenth of the imports' time, measured). `serve` freezes them
+# and turns collection back on once it serves (macro_ai.server); every other path turns it on at once.
 gc.disable()
 
 import argparse  # noqa: E402
