@@ -14,7 +14,6 @@ from typing import Any
 import harness
 import httpx
 from log_volume import LogMeter, memory_kib, metric_document_bytes
-from macro_ai_devstack.cognito import create_pool, start_emulator
 from macro_ai_devstack.testing import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api" / "tests"))
@@ -71,59 +70,49 @@ def main(
     figures: dict[str, float] | None = None,
     measures: dict[str, float] | None = None,
 ) -> list[str]:
-    emulator_port = free_port()
-    emulator = start_emulator(emulator_port)
-    try:
-        pool = create_pool(f"http://127.0.0.1:{emulator_port}")
-        with harness.database() as url, fake_openai_server() as fake:
-            fake.reset(Script(chunks=["Hello", " from", " the", " model"], delay=0.0))
-            port = free_port()
-            environment = harness.emulated_cognito_environment(
-                url,
-                pool.environment(),
-                port,
-                AI_PROVIDER="openai",
-                OPENAI_API_KEY="sk-bench",
-                OPENAI_BASE_URL=fake.base_url,
-                OPENAI_MODEL="fake",
-                DATABASE_POOL_SIZE=str(POOL_SIZE),
-            )
-            command = [harness.macro_ai(), "serve"]
-            with harness.server(command, environment, port, "/api/health/ready") as api:
-                client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
-                auth = {"Authorization": f"Bearer {sign_in(client)}"}
-                chat_ids = [
-                    client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).json()["data"]["id"]
-                    for i in range(100)
-                ]
-                user_id = client.get("/api/users/me", headers=auth).json()["user"]["id"]
-                meter = LogMeter(api.log)
-                meter.start()
-                listing = harness.wrk(
-                    api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds
-                )
-                logged = meter.stop()
-                _, peak_kib = memory_kib(api.pid)
-                raw_rate, raw_per_cpu = raw_page_loop(url, user_id, seconds)
+    with harness.emulated_cognito() as pool, harness.database() as url, fake_openai_server() as fake:
+        fake.reset(Script(chunks=["Hello", " from", " the", " model"], delay=0.0))
+        port = free_port()
+        environment = harness.emulated_cognito_environment(
+            url,
+            pool.environment(),
+            port,
+            AI_PROVIDER="openai",
+            OPENAI_API_KEY="sk-bench",
+            OPENAI_BASE_URL=fake.base_url,
+            OPENAI_MODEL="fake",
+            DATABASE_POOL_SIZE=str(POOL_SIZE),
+        )
+        command = [harness.macro_ai(), "serve"]
+        with harness.server(command, environment, port, "/api/health/ready") as api:
+            client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+            auth = {"Authorization": f"Bearer {sign_in(client)}"}
+            chat_ids = [
+                client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).json()["data"]["id"]
+                for i in range(100)
+            ]
+            user_id = client.get("/api/users/me", headers=auth).json()["user"]["id"]
+            meter = LogMeter(api.log)
+            meter.start()
+            listing = harness.wrk(api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=seconds)
+            logged = meter.stop()
+            _, peak_kib = memory_kib(api.pid)
+            raw_rate, raw_per_cpu = raw_page_loop(url, user_id, seconds)
 
-                provider = httpx.Client(timeout=30)
-                body = {"model": "fake", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-                direct, through = [], []
-                for i in range(samples):
-                    direct.append(
-                        first_byte(provider, "POST", fake.base_url + "/chat/completions", json=body)
+            provider = httpx.Client(timeout=30)
+            body = {"model": "fake", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+            direct, through = [], []
+            for i in range(samples):
+                direct.append(first_byte(provider, "POST", fake.base_url + "/chat/completions", json=body))
+                through.append(
+                    first_byte(
+                        client,
+                        "POST",
+                        f"/api/chats/{chat_ids[i]}/stream",
+                        json={"messages": [{"role": "user", "content": "hi"}]},
+                        headers=auth,
                     )
-                    through.append(
-                        first_byte(
-                            client,
-                            "POST",
-                            f"/api/chats/{chat_ids[i]}/stream",
-                            json={"messages": [{"role": "user", "content": "hi"}]},
-                            headers=auth,
-                        )
-                    )
-    finally:
-        emulator.stop()
+                )
 
     if figures is not None:  # per-worker throughput for docs/capacity.json
         figures["GET /api/chats"] = listing.requests_per_second

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 from macro_ai.db import migrate
+from macro_ai_devstack.cognito import CognitoPool, create_pool, start_emulator
 from macro_ai_devstack.postgres import LocalPostgres
 from macro_ai_devstack.testing import base_environment, free_port
 
@@ -56,6 +57,17 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
         **UNLIMITED,
         **extra,
     }
+
+
+@contextlib.contextmanager
+def emulated_cognito() -> Iterator[CognitoPool]:
+    """The local Cognito emulator on a free port, with a user pool and app client in it."""
+    port = free_port()
+    emulator = start_emulator(port)
+    try:
+        yield create_pool(f"http://127.0.0.1:{port}")
+    finally:
+        emulator.stop()
 
 
 def emulated_cognito_environment(

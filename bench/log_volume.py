@@ -83,39 +83,32 @@ def in_cgroup(command: list[str], cgroup: Path | None) -> list[str]:
 def main(requests: int = 200, burst_seconds: int = 5, cgroup: Path | None = None) -> list[str]:
     import bench_chats
     import httpx
-    from macro_ai_devstack.cognito import create_pool, start_emulator
     from macro_ai_devstack.testing import free_port
 
-    emulator_port = free_port()
-    emulator = start_emulator(emulator_port)
-    try:
-        pool = create_pool(f"http://127.0.0.1:{emulator_port}")
-        with harness.database() as url:
-            port = free_port()
-            environment = harness.emulated_cognito_environment(
-                url, pool.environment(), port, AI_PROVIDER="offline"
+    with harness.emulated_cognito() as pool, harness.database() as url:
+        port = free_port()
+        environment = harness.emulated_cognito_environment(
+            url, pool.environment(), port, AI_PROVIDER="offline"
+        )
+        started = time.monotonic()
+        command = in_cgroup([harness.macro_ai(), "serve"], cgroup)
+        with harness.server(command, environment, port, "/api/health/ready") as api:
+            ready_seconds = time.monotonic() - started
+            startup_cpu = harness.cpu_seconds(api.pid)
+            client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+            auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
+            for i in range(100):
+                client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
+            meter = LogMeter(api.log)
+            meter.start()
+            for _ in range(requests):
+                client.get("/api/chats", headers=auth).raise_for_status()
+            volume = meter.stop()
+            # Then 50 connections at once for a few seconds: the resident peak under concurrency.
+            burst = harness.wrk(
+                api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=burst_seconds
             )
-            started = time.monotonic()
-            command = in_cgroup([harness.macro_ai(), "serve"], cgroup)
-            with harness.server(command, environment, port, "/api/health/ready") as api:
-                ready_seconds = time.monotonic() - started
-                startup_cpu = harness.cpu_seconds(api.pid)
-                client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
-                auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
-                for i in range(100):
-                    client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
-                meter = LogMeter(api.log)
-                meter.start()
-                for _ in range(requests):
-                    client.get("/api/chats", headers=auth).raise_for_status()
-                volume = meter.stop()
-                # Then 50 connections at once for a few seconds: the resident peak under concurrency.
-                burst = harness.wrk(
-                    api, "/api/chats", {"X-API-KEY": harness.API_KEY, **auth}, seconds=burst_seconds
-                )
-                rss, peak = memory_kib(api.pid)
-    finally:
-        emulator.stop()
+            rss, peak = memory_kib(api.pid)
     document = metric_document_bytes(api.log)  # the last flush happens at shutdown
     return [
         "| measure | value |",

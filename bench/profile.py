@@ -18,7 +18,6 @@ from pathlib import Path
 import bench_chats
 import harness
 import httpx
-from macro_ai_devstack.cognito import create_pool, start_emulator
 from macro_ai_devstack.testing import free_port
 
 PATHS = {"chats": "/api/chats", "system-info": "/api/system-info", "live": "/api/health/live"}
@@ -38,42 +37,36 @@ def summarize(collapsed: Path, top: int = 40) -> list[str]:
 def main() -> int:
     which, output = sys.argv[1], Path(sys.argv[2])
     py_spy = shutil.which("py-spy") or str(Path.home() / ".local/bin/py-spy")
-    emulator_port = free_port()
-    emulator = start_emulator(emulator_port)
-    try:
-        pool = create_pool(f"http://127.0.0.1:{emulator_port}")
-        with harness.database() as url:
-            port = free_port()
-            environment = harness.emulated_cognito_environment(url, pool.environment(), port)
-            with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
-                client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
-                auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
-                for i in range(100):
-                    client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
-                headers = {"X-API-KEY": harness.API_KEY, **auth}
-                load = threading.Thread(target=harness.wrk, args=(api, PATHS[which], headers, 12))
-                load.start()
-                subprocess.run(
-                    [
-                        py_spy,
-                        "record",
-                        "-p",
-                        str(api.pid),
-                        "-d",
-                        "10",
-                        "-r",
-                        "250",
-                        "-f",
-                        "raw",
-                        "-o",
-                        str(output),
-                    ],
-                    check=True,
-                    capture_output=True,
-                )
-                load.join()
-    finally:
-        emulator.stop()
+    with harness.emulated_cognito() as pool, harness.database() as url:
+        port = free_port()
+        environment = harness.emulated_cognito_environment(url, pool.environment(), port)
+        with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
+            client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
+            auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
+            for i in range(100):
+                client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
+            headers = {"X-API-KEY": harness.API_KEY, **auth}
+            load = threading.Thread(target=harness.wrk, args=(api, PATHS[which], headers, 12))
+            load.start()
+            subprocess.run(
+                [
+                    py_spy,
+                    "record",
+                    "-p",
+                    str(api.pid),
+                    "-d",
+                    "10",
+                    "-r",
+                    "250",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(output),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            load.join()
     print("\n".join(summarize(output)))
     return 0
 
