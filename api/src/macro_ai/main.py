@@ -24,11 +24,11 @@ from macro_ai.system.router import router as system_router
 from macro_ai.users.router import router as users_router
 from macro_ai.web.access_log import AccessLog
 from macro_ai.web.allowed_methods import AllowedMethods
-from macro_ai.web.api_key import ApiKeyMiddleware
-from macro_ai.web.body_guard import RequestBodyGuard
-from macro_ai.web.cors import OriginGatedCors
-from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimitMiddleware, RedisStore, limits_from
-from macro_ai.web.request_context import RequestContextMiddleware
+from macro_ai.web.api_key import ApiKeyCheck
+from macro_ai.web.body_guard import BodyGuard
+from macro_ai.web.edge import Edge
+from macro_ai.web.rate_limit import CounterStore, MemoryStore, RateLimiter, RedisStore, limits_from
+from macro_ai.web.route_index import RouteIndex
 
 METRICS_FLUSH_SECONDS = 60
 TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
@@ -89,27 +89,27 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
     max_body_bytes = load_contract().max_request_body_bytes
     app.openapi = lambda: build_openapi(app, max_body_bytes)  # type: ignore[method-assign]
 
+    app.router.middleware_stack = RouteIndex(app.router)  # type: ignore[assignment]
+
     api_key = settings.api_key.get_secret_value().encode()
-    # Added innermost first: the request context wraps everything, so even a 429 is logged.
-    app.add_middleware(RequestBodyGuard, max_bytes=max_body_bytes)
-    app.add_middleware(ApiKeyMiddleware, expected_key=lambda: api_key)
-    app.add_middleware(RateLimitMiddleware, limits=limits_from(settings), store=_rate_limit_store(settings))
     app.add_middleware(
-        OriginGatedCors,
-        allow_origins=settings.cors_allowed_origins,
-        allow_origin_regex=settings.preview_origin_pattern,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization", "X-API-KEY", "X-Request-Id"],
-        expose_headers=["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
-        max_age=600,
-    )
-    app.add_middleware(
-        RequestContextMiddleware,
+        Edge,
         lifecycle=lifecycle,
         metrics=metrics,
         access_log=AccessLog(enabled=settings.log_level in {"debug", "info"}),
         trusted_proxy_hops=settings.trusted_proxy_hops,
         allowed_methods=AllowedMethods(app.routes),
+        cors_options={
+            "allow_origins": settings.cors_allowed_origins,
+            "allow_origin_regex": settings.preview_origin_pattern,
+            "allow_credentials": True,
+            "allow_methods": ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            "allow_headers": ["Content-Type", "Authorization", "X-API-KEY", "X-Request-Id"],
+            "expose_headers": ["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+            "max_age": 600,
+        },
+        rate_limiter=RateLimiter(limits_from(settings), _rate_limit_store(settings)),
+        api_key=ApiKeyCheck(lambda: api_key),
+        body_guard=BodyGuard(max_body_bytes),
     )
     return app

@@ -7,35 +7,21 @@ preflight requests are exempt.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
 
 from macro_ai.errors import error_response
 
 EXEMPT_PREFIXES = ("/api/health", "/api/docs", "/api/redoc", "/api/openapi.json")
 
 
-def is_exempt(scope: Scope) -> bool:
-    path: str = scope["path"]
-    if path.startswith(EXEMPT_PREFIXES):
-        return True
-    return scope["method"] == "OPTIONS" and any(
-        name == b"access-control-request-method" for name, _ in scope["headers"]
-    )
-
-
-class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, *, expected_key: Callable[[], bytes]) -> None:
-        self.app = app
+class ApiKeyCheck:
+    def __init__(self, expected_key: Callable[[], bytes]) -> None:
         self.expected_key = expected_key  # read per request: the key may rotate
 
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # Not async: passing through adds no frame to the request's await chain.
-        if scope["type"] != "http" or is_exempt(scope):
-            return self.app(scope, receive, send)
-        presented = next((value for name, value in scope["headers"] if name == b"x-api-key"), b"")
-        if not hmac.compare_digest(presented, self.expected_key()):
-            message = "Missing API key" if not presented else "Invalid API key"
-            return error_response(401, message, "Unauthorized")(scope, receive, send)
-        return self.app(scope, receive, send)
+    def refusal(self, presented: bytes | None) -> Response | None:
+        """A 401 unless the key presented is the expected one. The caller skips exempt routes."""
+        if presented is not None and hmac.compare_digest(presented, self.expected_key()):
+            return None
+        return error_response(401, "Missing API key" if not presented else "Invalid API key", "Unauthorized")

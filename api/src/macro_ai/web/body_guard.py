@@ -10,9 +10,9 @@ JSON must be UTF-8 (RFC 8259); FastAPI would answer anything else with an undocu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import Message, Receive
 
 from macro_ai.errors import error_response
 
@@ -28,48 +28,34 @@ def _is_json(content_type: bytes | None) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
-class RequestBodyGuard:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
+class BodyGuard:
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
 
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # Not async: a request without a body passes with no frame added to its await chain.
-        if scope["type"] != "http":
-            return self.app(scope, receive, send)
-        length: bytes | None = None
-        chunked = False
-        content_type: bytes | None = None
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                length = value
-            elif name == b"transfer-encoding":
-                chunked = True
-            elif name == b"content-type":
-                content_type = value
-        if (length is None and not chunked) or length == b"0":
-            return self.app(scope, receive, send)
-        if length is not None:
-            if not length.isdigit():
-                return error_response(400, "Invalid Content-Length")(scope, receive, send)
-            if int(length) > self.max_bytes:
-                return self._too_large(scope, receive, send)
-        return self._read_then_pass(scope, receive, send, content_type)
+    def refusal_before_reading(self, content_length: bytes | None) -> Response | None:
+        if content_length is None:
+            return None  # chunked: counted while it is read
+        if not content_length.isdigit():
+            return error_response(400, "Invalid Content-Length")
+        if int(content_length) > self.max_bytes:
+            return self._too_large()
+        return None
 
-    async def _read_then_pass(
-        self, scope: Scope, receive: Receive, send: Send, content_type: bytes | None
-    ) -> None:
+    async def read(self, receive: Receive, content_type: bytes | None) -> Receive | Response:
+        """Read the body whole: a refusal, or a channel that replays it to the app.
+
+        Raises ``ClientDisconnect`` when the client goes away mid-body: nobody is left to answer.
+        """
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return  # the client went away mid-body: nobody to answer
+                raise ClientDisconnect
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
+                return self._too_large()
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -79,19 +65,17 @@ class RequestBodyGuard:
                 body.decode("utf-8")
             except UnicodeDecodeError as error:
                 details = [{"path": "body", "message": f"invalid UTF-8 at byte {error.start}"}]
-                await error_response(422, NOT_UTF8_MESSAGE, "ValidationError", details)(scope, receive, send)
-                return
-        await self.app(scope, _replay(body, receive), send)
+                return error_response(422, NOT_UTF8_MESSAGE, "ValidationError", details)
+        return _replay(body, receive)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _too_large(self) -> Response:
         # The rest of the body stays unread, so the connection cannot carry another request.
-        response = error_response(
+        return error_response(
             413,
             f"Request body larger than {self.max_bytes} bytes",
             TOO_LARGE_TYPE,
             headers={"Connection": "close"},
         )
-        await response(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -7,18 +7,12 @@ the client itself and cannot be trusted.
 
 from __future__ import annotations
 
-from starlette.types import Scope
 
-
-def client_ip(scope: Scope, trusted_hops: int) -> str:
-    peer = scope.get("client")
+def client_ip(peer: tuple[str, int] | None, forwarded_for: bytes | None, trusted_hops: int) -> str:
     chain = [peer[0] if peer else "unknown"]
-    if trusted_hops:
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-for":
-                forwarded = [part.strip() for part in value.decode("latin-1").split(",") if part.strip()]
-                chain = forwarded + chain
-                break
+    if trusted_hops and forwarded_for:
+        forwarded = [part.strip() for part in forwarded_for.decode("latin-1").split(",") if part.strip()]
+        chain = forwarded + chain
     # chain = [client?, ..., proxy-seen addresses..., peer]; the trusted suffix has hops + 1 entries.
     index = max(len(chain) - 1 - trusted_hops, 0)
     return chain[index]

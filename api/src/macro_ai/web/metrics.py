@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 from macro_ai_contract.api_metrics import ApiMetrics, load_api_metrics
+from starlette.types import Scope
 
 MAX_DISTINCT_VALUES = 100  # EMF limit per metric
 
@@ -38,6 +39,18 @@ class RouteStats:
         elif status >= 400:
             self.errors_4xx += 1
         self.latencies[_bucket(millis)] += 1
+
+
+def route_template(scope: Scope) -> str:
+    """``/api/chats/{id}`` for ``/api/chats/5f0c...``: bounded metric dimensions, one per route."""
+    if "route" not in scope:
+        return "unrouted"  # refused before routing (API key, rate limit) or no such route
+    path: str = scope["path"]
+    params = scope.get("path_params") or {}
+    if not params:
+        return path
+    names = {str(value): name for name, value in params.items()}
+    return "/".join("{" + names[part] + "}" if part in names else part for part in path.split("/"))
 
 
 def _bucket(millis: float) -> float:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
 
 from macro_ai.config.schema import Settings
 from macro_ai.errors import error_response
@@ -32,7 +32,7 @@ class Limit:
     window_seconds: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Usage:
     limit: Limit
     count: int
@@ -48,8 +48,9 @@ class Usage:
 
 
 class CounterStore(Protocol):
-    async def hit(self, key: str, window_seconds: int, now: float) -> int:
-        """Count one request in the window that contains ``now``; return the window's count."""
+    async def hit(self, windows: Sequence[tuple[str, int]], now: float) -> list[int]:
+        """Count one request in each (key, window length) window that contains ``now``; return
+        each window's count. One call per request: for Redis, one round trip."""
 
 
 class MemoryStore:
@@ -57,7 +58,10 @@ class MemoryStore:
         self._counts: dict[str, tuple[int, int]] = {}  # key -> (window index, count)
         self._max_keys = max_keys
 
-    async def hit(self, key: str, window_seconds: int, now: float) -> int:
+    async def hit(self, windows: Sequence[tuple[str, int]], now: float) -> list[int]:
+        return [self._hit(key, window_seconds, now) for key, window_seconds in windows]
+
+    def _hit(self, key: str, window_seconds: int, now: float) -> int:
         window = int(now // window_seconds)
         current_window, count = self._counts.get(key, (window, 0))
         count = count + 1 if current_window == window else 1
@@ -80,14 +84,14 @@ class RedisStore:
 
         self._redis = redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
 
-    async def hit(self, key: str, window_seconds: int, now: float) -> int:
-        window = int(now // window_seconds)
-        redis_key = f"macro-ai:rl:{key}:{window}"
+    async def hit(self, windows: Sequence[tuple[str, int]], now: float) -> list[int]:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, window_seconds + 1)
-            count, _ = await pipe.execute()
-        return int(count)
+            for key, window_seconds in windows:
+                redis_key = f"macro-ai:rl:{key}:{int(now // window_seconds)}"
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, window_seconds + 1)
+            replies = await pipe.execute()
+        return [int(count) for count in replies[::2]]
 
 
 def limits_from(settings: Settings) -> dict[str, Limit]:
@@ -106,36 +110,27 @@ def route_class(path: str) -> str | None:
     return "api"
 
 
-class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, limits: dict[str, Limit], store: CounterStore) -> None:
-        self.app = app
+class RateLimiter:
+    def __init__(self, limits: dict[str, Limit], store: CounterStore) -> None:
         self.limits = limits
         self.store = store
 
     async def _usages(self, ip: str, klass: str, now: float) -> list[Usage]:
-        usages = []
-        for limit in (self.limits["default"], self.limits[klass]):
-            key = f"{limit.name}:{ip}:{limit.window_seconds}"
-            count = await self.store.hit(key, limit.window_seconds, now)
-            reset = math.ceil((int(now // limit.window_seconds) + 1) * limit.window_seconds - now)
-            usages.append(Usage(limit, count, reset))
-        return usages
+        limits = (self.limits["default"], self.limits[klass])
+        windows = [(f"{limit.name}:{ip}:{limit.window_seconds}", limit.window_seconds) for limit in limits]
+        counts = await self.store.hit(windows, now)
+        return [
+            Usage(limit, count, math.ceil((now // limit.window_seconds + 1) * limit.window_seconds - now))
+            for limit, count in zip(limits, counts, strict=True)
+        ]
 
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # Not async: an exempt request passes with no frame added to its await chain.
-        klass = route_class(scope["path"]) if scope["type"] == "http" else None
-        if klass is None or scope["method"] == "OPTIONS":
-            return self.app(scope, receive, send)
-        return self._limited(scope, receive, send, klass)
-
-    async def _limited(self, scope: Scope, receive: Receive, send: Send, klass: str) -> None:
-        ip = scope.get("state", {}).get("client_ip", "unknown")
+    async def check(self, ip: str, klass: str) -> tuple[list[tuple[bytes, bytes]], Response | None]:
+        """Count the request: the ``RateLimit-*`` headers for its response, and a 429 if over a limit."""
         try:
             usages = await self._usages(ip, klass, time.time())
         except Exception as exc:  # the shared store is down: fail open, loudly
             log.warning("rate limit store unavailable", error_type=type(exc).__name__)
-            await self.app(scope, receive, send)
-            return
+            return [], None
         tightest = min(usages, key=lambda u: (not u.exceeded, u.remaining))
         headers = [
             (b"ratelimit-limit", str(tightest.limit.max_requests).encode()),
@@ -146,20 +141,12 @@ class RateLimitMiddleware:
                 f"{tightest.limit.max_requests};w={tightest.limit.window_seconds}".encode(),
             ),
         ]
-        if tightest.exceeded:
-            response = error_response(
-                429,
-                "Too many requests, please try again later",
-                "TooManyRequests",
-                headers={"retry-after": str(tightest.reset_seconds)},
-            )
-            response.raw_headers.extend(headers)
-            await response(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        if not tightest.exceeded:
+            return headers, None
+        refusal = error_response(
+            429,
+            "Too many requests, please try again later",
+            "TooManyRequests",
+            headers={"retry-after": str(tightest.reset_seconds)},
+        )
+        return headers, refusal
