@@ -99,7 +99,10 @@ async def test_pagination(auth_client: httpx.AsyncClient) -> None:
     one = (await auth_client.get(f"/api/chats/{ids[2]}", headers=bearer(user))).json()["data"]
     assert page2["data"][0] == {key: one[key] for key in page2["data"][0]}
     for query in ("limit=0", "limit=101", "page=0", "limit=abc"):
-        assert (await auth_client.get(f"/api/chats?{query}", headers=bearer(user))).status_code == 422
+        refused = await auth_client.get(f"/api/chats?{query}", headers=bearer(user))
+        assert refused.status_code == 422
+        assert [detail["path"] for detail in refused.json()["details"]] == [f"query.{query.split('=')[0]}"]
+        assert (await auth_client.get(f"/api/chats?{query}")).status_code == 401  # the user comes first
 
 
 @pytest.mark.parametrize("title", ["", "   ", "x" * 256, "nul\x00byte"])

@@ -8,8 +8,8 @@ the request's database session itself, so a handler resolves no more dependencie
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -55,6 +55,22 @@ async def principal(request: Request) -> Principal:
     if not token:
         raise UnauthorizedError("Authentication required")
     return await services_of(request).tokens.verify_access_token(token)
+
+
+_AUTHENTICATING_HANDLERS: set[object] = set()
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def authenticates_itself(handler: Handler) -> Handler:
+    """Marks a hot handler that awaits ``principal(request)`` itself rather than declaring it (a
+    declared dependency is solved by FastAPI per request): the OpenAPI document still gives it the
+    user schemes (macro_ai.openapi), and the schema test checks that it answers 401 without them."""
+    _AUTHENTICATING_HANDLERS.add(handler)
+    return handler
+
+
+def authenticates(handler: object) -> bool:
+    return handler in _AUTHENTICATING_HANDLERS
 
 
 async def _auth_service(request: Request) -> AsyncIterator[AuthService]:

@@ -15,7 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from macro_ai.deps import principal
+from macro_ai.deps import authenticates, principal
 from macro_ai.errors import ErrorBody
 from macro_ai.web.api_key import EXEMPT_PREFIXES
 
@@ -45,7 +45,8 @@ def _signed_in_operations(app: FastAPI) -> set[tuple[str, str]]:
     return {
         (route.path, method.lower())
         for route in app.routes
-        if isinstance(route, APIRoute) and _depends_on(route.dependant, principal)
+        if isinstance(route, APIRoute)
+        and (_depends_on(route.dependant, principal) or authenticates(route.endpoint))
         for method in route.methods or ()
     }
 
@@ -84,7 +85,7 @@ def build_openapi(app: FastAPI, max_body_bytes: int) -> dict[str, Any]:
                 responses["422"] = _error(
                     "Request validation failed (details by field path), or the JSON body is not valid UTF-8"
                 )
-            elif "422" in responses:  # our validation errors use the one error shape, not FastAPI's
+            elif "422" in responses or operation.get("parameters"):  # in the one error shape
                 responses["422"] = _error("Request validation failed (details by field path)")
             if path.startswith(EXEMPT_PREFIXES):
                 continue

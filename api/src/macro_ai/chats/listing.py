@@ -34,10 +34,11 @@ class ChatListing:
 
     async def page(self, user_id: uuid.UUID, page: int, limit: int) -> tuple[list[asyncpg.Record], int]:
         """Page ``page`` (from 1) of the user's chats, most recently updated first, and their total."""
-        async with self.reads.connection() as connection:
-            rows = await connection.fetch(PAGE_QUERY, user_id, limit, (page - 1) * limit)
-            # An empty page (past the end, or no chats) still needs the total.
-            total = rows[0]["total"] if rows else await connection.fetchval(COUNT_QUERY, user_id)
+        rows = await self.reads.fetch(PAGE_QUERY, user_id, limit, (page - 1) * limit)
+        if rows:
+            return rows, int(rows[0]["total"])
+        # An empty page (past the end, or no chats) still needs the total.
+        [(total,)] = await self.reads.fetch(COUNT_QUERY, user_id)
         return rows, int(total)
 
 
@@ -48,5 +49,5 @@ def page_json(rows: list[asyncpg.Record], page: int, limit: int, total: int) -> 
         "data": [dict(zip(_KEYS, row, strict=False)) for row in rows],  # the total column is left out
         "meta": {"page": page, "limit": limit, "total": total},
     }
-    # default=str: the driver's own UUID type, which orjson does not know, in its canonical form.
-    return orjson.dumps(body, default=str, option=orjson.OPT_UTC_Z)
+    # The read pool's connections return UUIDs as canonical text (macro_ai.db.read_pool).
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)

@@ -1,7 +1,7 @@
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from macro_ai.ai.provider import ChatTurn
@@ -9,6 +9,7 @@ from macro_ai.chats.listing import page_json
 from macro_ai.chats.schemas import (
     ChatDetailEnvelope,
     ChatEnvelope,
+    ChatListQuery,
     ChatOut,
     ChatPage,
     ChatTitle,
@@ -17,8 +18,16 @@ from macro_ai.chats.schemas import (
     MessageOut,
     StreamRequest,
 )
-from macro_ai.deps import ChatServiceDep, CurrentPrincipal, OwnedChatDep, services_of
+from macro_ai.deps import (
+    ChatServiceDep,
+    CurrentPrincipal,
+    OwnedChatDep,
+    authenticates_itself,
+    principal,
+    services_of,
+)
 from macro_ai.errors import DATABASE_BUSY, ErrorBody
+from macro_ai.web.query import parse_query, query_parameters
 
 router = APIRouter(prefix="/api/chats", tags=["chats"], responses=DATABASE_BUSY)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -26,16 +35,20 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", response_model=ChatPage, summary="Your chats, most recently updated first")
-async def list_chats(
-    request: Request,
-    principal: CurrentPrincipal,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Response:
-    # services_of, not a dependency: the hottest route, and a dependency costs ~20 µs to solve.
-    rows, total = await services_of(request).chat_listing.page(principal.user_id, page, limit)
-    return Response(page_json(rows, page, limit, total), media_type="application/json")
+@router.get(
+    "",
+    response_model=ChatPage,
+    summary="Your chats, most recently updated first",
+    openapi_extra={"parameters": query_parameters(ChatListQuery)},
+)
+@authenticates_itself
+async def list_chats(request: Request) -> Response:
+    # The hottest route takes no declared parameters: FastAPI would solve them on every request
+    # (macro_ai.web.query says why).
+    user = await principal(request)  # first, as FastAPI would: no validation answers without a user
+    query = parse_query(ChatListQuery, request)
+    rows, total = await services_of(request).chat_listing.page(user.user_id, query.page, query.limit)
+    return Response(page_json(rows, query.page, query.limit, total), media_type="application/json")
 
 
 @router.post(

@@ -19,6 +19,11 @@ MAX_MESSAGE_CHARS = 32_000
 MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS, pattern=NO_NUL)]
 
 
+class ChatListQuery(BaseModel):
+    page: int = Field(1, ge=1, le=1_000_000)
+    limit: int = Field(20, ge=1, le=100)
+
+
 class ChatOut(CamelModel):
     id: uuid.UUID
     user_id: uuid.UUID

@@ -36,6 +36,12 @@ async def keep_session(_: asyncpg.Connection) -> None:
     outside transactions, so there is no session state to reset."""
 
 
+async def uuids_as_text(connection: asyncpg.Connection) -> None:
+    """UUIDs arrive as ``str`` in their canonical form: the rows go straight to JSON, and orjson
+    would call back into Python for every one of asyncpg's own UUID objects (40 a page)."""
+    await connection.set_type_codec("uuid", schema="pg_catalog", encoder=str, decoder=str, format="text")
+
+
 class ReadPool:
     def __init__(self, settings: Settings, database_url: DatabaseUrl) -> None:
         self.settings = settings
@@ -62,33 +68,61 @@ class ReadPool:
                         max_size=self.settings.database_pool_size,
                         connect=self._connect,
                         reset=keep_session,
+                        init=uuids_as_text,
                     )
         return self._pool
 
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        pool = await self._get()
+    async def _acquire(self) -> tuple[asyncpg.Pool, asyncpg.Connection]:
+        pool = self._pool or await self._get()
+        if not self._turns.locked() and pool.get_idle_size() > 0:
+            # A turn and an open connection are free: nothing to wait for, so no timer (a third of
+            # the pool's cost per request under load).
+            await self._turns.acquire()
+            return pool, await self._checked_out(pool)
         try:
             # asyncio.timeout, not acquire(timeout=...): that wraps every acquire in a task of its
             # own; this only schedules a timer.
             async with asyncio.timeout(self.settings.database_pool_timeout_seconds):
                 await self._turns.acquire()
-                try:
-                    connection = await pool.acquire()
-                except BaseException:
-                    self._turns.release()
-                    raise
+                return pool, await self._checked_out(pool)
         except UNAVAILABLE as error:
             raise DatabaseBusyError(type(error).__name__) from None
+
+    async def _checked_out(self, pool: asyncpg.Pool) -> asyncpg.Connection:
+        """A connection for the turn just taken; the turn is given back if none comes."""
+        try:
+            connection: asyncpg.Connection = await pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
+        return connection
+
+    async def _release(self, pool: asyncpg.Pool, connection: asyncpg.Connection) -> None:
+        try:
+            await pool.release(connection)
+        finally:
+            self._turns.release()
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        """One query on a connection of its own: the hot path, without a context manager's frames."""
+        pool, connection = await self._acquire()
+        try:
+            rows: list[asyncpg.Record] = await connection.fetch(query, *args)
+        except UNAVAILABLE as error:  # the connection broke mid-query: asyncpg replaces it
+            raise DatabaseBusyError(type(error).__name__) from None
+        finally:
+            await self._release(pool, connection)
+        return rows
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pool, connection = await self._acquire()
         try:
             yield connection
         except UNAVAILABLE as error:  # the connection broke mid-query: asyncpg replaces it
             raise DatabaseBusyError(type(error).__name__) from None
         finally:
-            try:
-                await pool.release(connection)
-            finally:
-                self._turns.release()
+            await self._release(pool, connection)
 
     async def warm(self) -> int:
         """Open every connection now, so the first burst of traffic does not queue behind connects

@@ -31,6 +31,13 @@ class Limit:
     max_requests: int
     window_seconds: int
 
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers that name this limit; the remaining count and the reset are per request."""
+        return [
+            (b"ratelimit-limit", str(self.max_requests).encode()),
+            (b"ratelimit-policy", f"{self.max_requests};w={self.window_seconds}".encode()),
+        ]
+
 
 @dataclass(slots=True)
 class Usage:
@@ -114,9 +121,12 @@ class RateLimiter:
     def __init__(self, limits: dict[str, Limit], store: CounterStore) -> None:
         self.limits = limits
         self.store = store
+        # Every request counts against the default bucket and its class's: both, per class.
+        self._applying = {klass: (limits["default"], limits[klass]) for klass in limits}
+        self._headers = {limit: limit.headers() for limit in limits.values()}  # built once
 
     async def _usages(self, ip: str, klass: str, now: float) -> list[Usage]:
-        limits = (self.limits["default"], self.limits[klass])
+        limits = self._applying[klass]
         windows = [(f"{limit.name}:{ip}:{limit.window_seconds}", limit.window_seconds) for limit in limits]
         counts = await self.store.hit(windows, now)
         return [
@@ -133,13 +143,9 @@ class RateLimiter:
             return [], None
         tightest = min(usages, key=lambda u: (not u.exceeded, u.remaining))
         headers = [
-            (b"ratelimit-limit", str(tightest.limit.max_requests).encode()),
-            (b"ratelimit-remaining", str(tightest.remaining).encode()),
-            (b"ratelimit-reset", str(tightest.reset_seconds).encode()),
-            (
-                b"ratelimit-policy",
-                f"{tightest.limit.max_requests};w={tightest.limit.window_seconds}".encode(),
-            ),
+            *self._headers[tightest.limit],
+            (b"ratelimit-remaining", b"%d" % tightest.remaining),
+            (b"ratelimit-reset", b"%d" % tightest.reset_seconds),
         ]
         if not tightest.exceeded:
             return headers, None
