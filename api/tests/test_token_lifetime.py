@@ -18,6 +18,7 @@ from api_support import API_KEY, bearer, forge_token, settings_for, signed_in
 from macro_ai.auth.revocation import REFRESH_SECONDS, PostgresRevocationStore
 from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.db.engine import create_engine, session_factory
+from macro_ai.db.read_pool import ReadPool
 from macro_ai.main import create_app
 from macro_ai_devstack.testing import ServerProcess
 
@@ -100,7 +101,8 @@ async def test_revocations_expire_with_the_tokens_and_are_pruned(
 ) -> None:
     settings = settings_for(auth_env)
     engine = create_engine(settings, DatabaseUrl(settings))
-    store = PostgresRevocationStore(session_factory(engine))
+    reads = ReadPool(settings, DatabaseUrl(settings))
+    store = PostgresRevocationStore(session_factory(engine), reads)
     now = int(time.time())
     live, gone = f"live-{uuid.uuid4()}", f"gone-{uuid.uuid4()}"
     try:
@@ -117,4 +119,5 @@ async def test_revocations_expire_with_the_tokens_and_are_pruned(
             )
             assert rows.first() is None, "an expired entry must be deleted, not just skipped"
     finally:
+        await reads.close()
         await engine.dispose()

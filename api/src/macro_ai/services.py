@@ -55,10 +55,12 @@ class Services:
         await self.engine.dispose()
 
 
-def _revocation_store(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> RevocationStore:
+def _revocation_store(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], reads: ReadPool
+) -> RevocationStore:
     if settings.redis_url is not None:
         return RedisRevocationStore(settings.redis_url.get_secret_value())
-    return PostgresRevocationStore(sessions)
+    return PostgresRevocationStore(sessions, reads)
 
 
 def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
@@ -66,7 +68,7 @@ def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
     engine = create_engine(settings, database_url)
     read_pool = ReadPool(settings, database_url)
     sessions = session_factory(engine)
-    revocations = RevocationList(_revocation_store(settings, sessions))
+    revocations = RevocationList(_revocation_store(settings, sessions, read_pool))
     provider = build_provider(settings)
     return Services(
         settings=settings,

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
-from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from macro_ai.auth.models import RevokedSession
+from macro_ai.db.read_pool import ReadPool
 
 log = structlog.get_logger("macro_ai.auth")
 
@@ -35,9 +35,25 @@ class RevocationStore(Protocol):
         ...
 
 
+_TABLE = RevokedSession.__tablename__
+ACTIVE_QUERY = f"SELECT session_id FROM {_TABLE} WHERE expires_at > $1"  # noqa: S608 - no input in it
+PRUNE_STATEMENT = f"DELETE FROM {_TABLE} WHERE expires_at <= $1"  # noqa: S608
+PRUNE_SECONDS = 60.0
+
+
 class PostgresRevocationStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Written through an ORM session (logout is rare); read through the read pool's plain
+    connections (every ``REFRESH_SECONDS`` on every instance), and pruned about once a minute.
+
+    The reload through an ORM session cost about 2 ms of CPU, and on a host that pages out memory
+    left idle for a second or two (this development machine does) it cost 40-100 ms, every 2 s, with
+    the event loop blocked: a p99 of 50 ms on endpoints that answer in 0.3 ms (docs/benchmarks.md).
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], reads: ReadPool) -> None:
         self.sessions = sessions
+        self.reads = reads
+        self._pruned_at = float("-inf")
 
     async def add(self, session_id: str, expires_at: int) -> None:
         expires = datetime.fromtimestamp(expires_at, UTC)
@@ -52,11 +68,10 @@ class PostgresRevocationStore:
 
     async def active(self, now: int) -> set[str]:
         moment = datetime.fromtimestamp(now, UTC)
-        async with self.sessions() as session:
-            await session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= moment))
-            rows = await session.scalars(select(RevokedSession.session_id))
-            await session.commit()
-            return set(rows)
+        if time.monotonic() - self._pruned_at >= PRUNE_SECONDS:
+            await self.reads.fetch(PRUNE_STATEMENT, moment)
+            self._pruned_at = time.monotonic()
+        return {row[0] for row in await self.reads.fetch(ACTIVE_QUERY, moment)}
 
 
 class RedisRevocationStore:

@@ -1,4 +1,5 @@
-"""A second, small pool of plain asyncpg connections for the hottest read (the chat list).
+"""A second, small pool of plain asyncpg connections for the hottest read (the chat list) and
+the revocation list's reload (every 2 s on every instance).
 
 Why not the engine's pool: every SQLAlchemy async call (checkout, return) runs through
 ``greenlet_spawn``, and a greenlet switch copies the C stack under it, which is deep inside a
@@ -32,8 +33,8 @@ UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
 
 async def keep_session(_: asyncpg.Connection) -> None:
     """No reset on release. asyncpg's default resets the session (RESET ALL, UNLISTEN, unlock
-    advisory locks: one more round trip per request); these connections only ever run plain SELECTs
-    outside transactions, so there is no session state to reset."""
+    advisory locks: one more round trip per request); these connections only ever run single statements
+    (SELECTs, and the revocation list's prune) outside transactions: no session state to reset."""
 
 
 async def uuids_as_text(connection: asyncpg.Connection) -> None:
