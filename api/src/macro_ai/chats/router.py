@@ -27,6 +27,7 @@ from macro_ai.deps import (
     services_of,
 )
 from macro_ai.errors import DATABASE_BUSY, ErrorBody
+from macro_ai.web.direct_route import DirectRoute
 from macro_ai.web.query import parse_query, query_parameters
 
 router = APIRouter(prefix="/api/chats", tags=["chats"], responses=DATABASE_BUSY)
@@ -35,12 +36,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "",
-    response_model=ChatPage,
-    summary="Your chats, most recently updated first",
-    openapi_extra={"parameters": query_parameters(ChatListQuery)},
-)
 @authenticates_itself
 async def list_chats(request: Request) -> Response:
     # The hottest route takes no declared parameters: FastAPI would solve them on every request
@@ -49,6 +44,17 @@ async def list_chats(request: Request) -> Response:
     query = parse_query(ChatListQuery, request)
     rows, total = await services_of(request).chat_listing.page(user.user_id, query.page, query.limit)
     return Response(page_json(rows, query.page, query.limit, total), media_type="application/json")
+
+
+router.add_api_route(
+    "",
+    list_chats,
+    methods=["GET"],
+    response_model=ChatPage,
+    summary="Your chats, most recently updated first",
+    openapi_extra={"parameters": query_parameters(ChatListQuery)},
+    route_class_override=DirectRoute,
+)
 
 
 @router.post(

@@ -3,7 +3,8 @@
 It is probed by monitoring and benchmarked, so it is built lean: what cannot change while the process
 lives is computed once, the memory figures are sampled at most once per ``MEMORY_SAMPLE_SECONDS``
 (a read of /proc and a getrusage call cost more than the rest of the request), and the body is
-written with orjson. ``response_model`` still documents the shape in the OpenAPI document.
+written with orjson, and FastAPI's per-request handler is skipped (``DirectRoute``).
+``response_model`` still documents the shape in the OpenAPI document.
 """
 
 import os
@@ -19,6 +20,7 @@ from fastapi.responses import Response
 from macro_ai import __version__
 from macro_ai.deps import services_of
 from macro_ai.schemas import CamelModel
+from macro_ai.web.direct_route import DirectRoute
 
 router = APIRouter(prefix="/api", tags=["system"])
 MEMORY_SAMPLE_SECONDS = 1.0
@@ -75,9 +77,8 @@ _RUNTIME = {
 _memory = _MemorySample()
 
 
-@router.get("/system-info", response_model=SystemInfo, summary="Runtime, version, uptime and memory")
 async def system_info(request: Request) -> Response:
-    services = services_of(request)  # a plain call, not a dependency: this route is benchmarked
+    services = services_of(request)
     body = {
         "version": __version__,
         "environment": services.settings.app_env,
@@ -86,3 +87,14 @@ async def system_info(request: Request) -> Response:
         "memory": _memory.current(),
     }
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+# A direct route (macro_ai.web.direct_route): the handler takes the Request alone.
+router.add_api_route(
+    "/system-info",
+    system_info,
+    methods=["GET"],
+    response_model=SystemInfo,
+    summary="Runtime, version, uptime and memory",
+    route_class_override=DirectRoute,
+)
