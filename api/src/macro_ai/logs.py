@@ -19,7 +19,7 @@ import structlog
 
 _SENSITIVE = re.compile(r"pass(word)?|secret|token|cookie|authori[sz]ation|api[_-]?key|credential", re.I)
 REDACTED = "[redacted]"
-# The current request's id, set once per request by the request-context middleware and added to
+# The current request's id, set once per request by the edge (macro_ai.web.edge) and added to
 # every log line written while handling it (one context variable: cheaper than structlog's
 # general-purpose contextvars binding on the hot path).
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
