@@ -64,7 +64,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 def authenticates_itself(handler: Handler) -> Handler:
     """Marks a hot handler that awaits ``principal(request)`` itself rather than declaring it (a
     declared dependency is solved by FastAPI per request): the OpenAPI document still gives it the
-    user schemes (macro_ai.openapi), and the schema test checks that it answers 401 without them."""
+    user schemes (macro_ai.openapi); test_chats checks the chat list answers 401 without them."""
     _AUTHENTICATING_HANDLERS.add(handler)
     return handler
 

@@ -75,12 +75,11 @@ class ReadPool:
 
     async def _acquire(self) -> tuple[asyncpg.Pool, asyncpg.Connection]:
         pool = self._pool or await self._get()
-        if not self._turns.locked() and pool.get_idle_size() > 0:
-            # A turn and an open connection are free: nothing to wait for, so no timer (a third of
-            # the pool's cost per request under load).
-            await self._turns.acquire()
-            return pool, await self._checked_out(pool)
         try:
+            if not self._turns.locked() and pool.get_idle_size() > 0:
+                # A turn and an open connection are free: nothing to wait for, so no timer.
+                await self._turns.acquire()
+                return pool, await self._checked_out(pool)
             # asyncio.timeout, not acquire(timeout=...): that wraps every acquire in a task of its
             # own; this only schedules a timer.
             async with asyncio.timeout(self.settings.database_pool_timeout_seconds):
