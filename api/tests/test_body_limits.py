@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -24,7 +25,9 @@ HEAD = (
 @pytest.fixture(scope="module")
 def server(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp("body") / "server.log"
-    with running_server(service_environment(migrated_database, **GENEROUS_LIMITS), log) as process:
+    # Unbuffered, as the image runs it: the access log is read while the server runs.
+    environment = service_environment(migrated_database, **GENEROUS_LIMITS, PYTHONUNBUFFERED="1")
+    with running_server(environment, log) as process:
         yield process
 
 
@@ -64,6 +67,25 @@ def test_chunked_body_is_refused_as_soon_as_it_passes_the_limit(server: ServerPr
             connection.sendall(f"{piece:x}\r\n".encode() + b" " * piece + b"\r\n")
         status, _, body = read_response(connection)  # no terminating chunk was sent
     assert (status, body["type"]) == (413, "PayloadTooLarge")
+
+
+def test_a_client_that_leaves_mid_body_is_logged_499_and_not_answered(server: ServerProcess) -> None:
+    """Half a chunked body, then the client goes away: nothing to answer, and the access log says 499
+    (client closed request), not a 5xx that would count against the service."""
+    request_id = f"leaves-{time.monotonic_ns()}"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+        connection.sendall(f"{HEAD}X-Request-Id: {request_id}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(b'5\r\n{"a":\r\n')
+    deadline = time.monotonic() + 5
+    lines: list[dict[str, object]] = []
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+        lines = [
+            json.loads(line)
+            for line in server.log_path.read_text().splitlines()
+            if request_id in line and '"message":"request"' in line
+        ]
+    assert [line["status"] for line in lines] == [499]
 
 
 def test_body_at_the_limit_still_reaches_the_route(server: ServerProcess) -> None:
