@@ -27,7 +27,7 @@ from macro_ai.lifecycle import Lifecycle
 from macro_ai.logs import REQUEST_ID
 from macro_ai.web.access_log import AccessLog
 from macro_ai.web.allowed_methods import AllowedMethods
-from macro_ai.web.api_key import EXEMPT_PREFIXES, ApiKeyCheck
+from macro_ai.web.api_key import ApiKeyCheck
 from macro_ai.web.body_guard import BodyGuard
 from macro_ai.web.client_ip import client_ip
 from macro_ai.web.metrics import MetricsRecorder, route_template
@@ -105,10 +105,11 @@ class Edge:
                     await self.cors.preflight_response(request_headers)(scope, receive, respond)
                     return
                 app_send = functools.partial(self.cors.send, send=respond, request_headers=request_headers)
-            if path.startswith(EXEMPT_PREFIXES) and not headers.has_body:
+            klass = route_class(path)  # None for the exempt routes: health, docs, the OpenAPI document
+            if klass is None and not headers.has_body:
                 await self.app(scope, receive, app_send)  # health checks: nothing to check
                 return
-            refusal, receive = await self._checks(method, path, receive, headers, ip, added)
+            refusal, receive = await self._checks(method, klass, receive, headers, ip, added)
             await (refusal or self.app)(scope, receive, app_send)
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST
@@ -121,14 +122,13 @@ class Edge:
     async def _checks(
         self,
         method: str,
-        path: str,
+        klass: str | None,
         receive: Receive,
         headers: RequestHeaders,
         ip: str,
         added: list[tuple[bytes, bytes]],
     ) -> tuple[Response | None, Receive]:
         """The rate limit, the API key, then the body: the first refusal, and the app's channel."""
-        klass = route_class(path)
         if klass is not None:
             if method != "OPTIONS":
                 limit_headers, refusal = await self.rate_limiter.check(ip, klass)
