@@ -75,14 +75,17 @@ class ReadPool:
 
     async def _acquire(self) -> tuple[asyncpg.Pool, asyncpg.Connection]:
         pool = self._pool or await self._get()
+        # When a turn and an open connection are free there is nothing to wait for, so no timer.
+        # Otherwise asyncio.timeout, not acquire(timeout=...): that wraps every acquire in a task of
+        # its own; this only schedules a timer.
+        must_wait = self._turns.locked() or pool.get_idle_size() == 0
+        bound: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.timeout(self.settings.database_pool_timeout_seconds)
+            if must_wait
+            else contextlib.nullcontext()
+        )
         try:
-            if not self._turns.locked() and pool.get_idle_size() > 0:
-                # A turn and an open connection are free: nothing to wait for, so no timer.
-                await self._turns.acquire()
-                return pool, await self._checked_out(pool)
-            # asyncio.timeout, not acquire(timeout=...): that wraps every acquire in a task of its
-            # own; this only schedules a timer.
-            async with asyncio.timeout(self.settings.database_pool_timeout_seconds):
+            async with bound:
                 await self._turns.acquire()
                 return pool, await self._checked_out(pool)
         except UNAVAILABLE as error:
