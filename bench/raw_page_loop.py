@@ -14,14 +14,10 @@ import uuid
 
 import asyncpg
 import uvloop
+from macro_ai.chats.listing import PAGE_QUERY  # the service's own query: a page and its total
 from macro_ai.db.read_pool import keep_session
 
 TASKS = 50
-# What ChatRepository.page sends (a page of 20 and the total as a window count, one round trip).
-PAGE_QUERY = (
-    "SELECT id, user_id, title, created_at, updated_at, count(*) OVER () AS total FROM chats "
-    "WHERE user_id = $1 ORDER BY updated_at DESC, id LIMIT $2 OFFSET $3"
-)
 
 
 async def run(url: str, user_id: uuid.UUID, seconds: float, pool_size: int) -> tuple[int, float]:
