@@ -33,6 +33,17 @@ def sign_in(client: httpx.Client) -> str:
     return token
 
 
+def signed_in_with_chats(client: httpx.Client, count: int = 100) -> tuple[dict[str, str], list[str]]:
+    """A signed-in benchmark user with ``count`` chats: its bearer header and the chats' ids."""
+    auth = {"Authorization": f"Bearer {sign_in(client)}"}
+    ids = []
+    for i in range(count):
+        created = client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth)
+        created.raise_for_status()
+        ids.append(created.json()["data"]["id"])
+    return auth, ids
+
+
 def first_byte(client: httpx.Client, method: str, url: str, **kwargs: Any) -> float:
     started = time.perf_counter()
     with client.stream(method, url, **kwargs) as response:
@@ -86,11 +97,7 @@ def main(
         command = [harness.macro_ai(), "serve"]
         with harness.server(command, environment, port, "/api/health/ready") as api:
             client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
-            auth = {"Authorization": f"Bearer {sign_in(client)}"}
-            chat_ids = [
-                client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).json()["data"]["id"]
-                for i in range(100)
-            ]
+            auth, chat_ids = signed_in_with_chats(client)
             user_id = client.get("/api/users/me", headers=auth).json()["user"]["id"]
             meter = LogMeter(api.log)
             meter.start()

@@ -42,9 +42,7 @@ def main() -> int:
         environment = harness.emulated_cognito_environment(url, pool.environment(), port)
         with harness.server([harness.macro_ai(), "serve"], environment, port, "/api/health/ready") as api:
             client = httpx.Client(base_url=api.url, headers={"X-API-KEY": harness.API_KEY}, timeout=30)
-            auth = {"Authorization": f"Bearer {bench_chats.sign_in(client)}"}
-            for i in range(100):
-                client.post("/api/chats", json={"title": f"chat {i}"}, headers=auth).raise_for_status()
+            auth, _ = bench_chats.signed_in_with_chats(client)
             headers = {"X-API-KEY": harness.API_KEY, **auth}
             load = threading.Thread(target=harness.wrk, args=(api, PATHS[which], headers, 12))
             load.start()
