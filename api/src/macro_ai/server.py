@@ -93,6 +93,7 @@ def uvicorn_config(app: object, host: str, port: int, contract: ServiceContract)
         port=port,
         loop="uvloop",
         http="httptools",
+        ws="none",  # the API has no WebSocket route; "auto" imports the websockets package at start
         lifespan="on",
         access_log=False,
         log_config=None,
