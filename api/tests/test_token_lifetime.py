@@ -17,7 +17,7 @@ import pytest
 from api_support import API_KEY, bearer, forge_token, settings_for, signed_in
 from macro_ai.auth.revocation import REFRESH_SECONDS, PostgresRevocationStore
 from macro_ai.config.database_login import DatabaseUrl
-from macro_ai.db.engine import create_engine, session_factory
+from macro_ai.db.engine import Sessions, create_engine
 from macro_ai.db.read_pool import ReadPool
 from macro_ai.main import create_app
 from macro_ai_devstack.testing import ServerProcess
@@ -102,7 +102,7 @@ async def test_revocations_expire_with_the_tokens_and_are_pruned(
     settings = settings_for(auth_env)
     engine = create_engine(settings, DatabaseUrl(settings))
     reads = ReadPool(settings, DatabaseUrl(settings))
-    store = PostgresRevocationStore(session_factory(engine), reads)
+    store = PostgresRevocationStore(Sessions(engine), reads)
     now = int(time.time())
     live, gone = f"live-{uuid.uuid4()}", f"gone-{uuid.uuid4()}"
     try:

@@ -261,7 +261,7 @@ def test_start_up_imports_come_from_build_time_bytecode(engine: Engine, image: B
     """With a read-only root filesystem nothing can be cached at run time: the image must carry it."""
     verbose = engine.run(
         "run", "--rm", "--network", "none", *HARDENED, "--entrypoint", "python", image.tag,
-        "-v", "-c", "import macro_ai.main",
+        "-v", "-c", "import macro_ai.main, macro_ai.features",  # the features load after readiness
     ).stderr.splitlines()  # fmt: skip
     loaded = [line for line in verbose if line.startswith("# code object from") and "/app/" in line]
     compiled_now = [line for line in loaded if not line.endswith(".pyc'")]

@@ -76,7 +76,8 @@ def _serve(reload: bool) -> int:
 
     configure_logging(settings.log_level)
     lifecycle = Lifecycle()
-    app = create_app(settings, lifecycle)
+    # Readiness first, the feature routes in the background (macro_ai.feature_loader).
+    app = create_app(settings, lifecycle, defer_features=True)
     server = draining_server(
         app, settings.server_host, settings.server_port, lifecycle, settings.shutdown_drain_seconds
     )

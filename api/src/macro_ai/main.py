@@ -1,4 +1,9 @@
-"""The application factory: settings in, a fully wired ASGI app out."""
+"""The application factory: settings in, a wired ASGI app out.
+
+The app starts with its core (health, system-info, the edge, the read pool: ``macro_ai.core``); the
+feature routes come from ``macro_ai.feature_loader``, at once or, for ``macro-ai serve``, in the
+background once the server listens (``defer_features``).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,17 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from macro_ai_contract import load_contract
 
 from macro_ai import __version__
-from macro_ai.auth.router import router as auth_router
-from macro_ai.chats.router import router as chats_router
 from macro_ai.config.schema import Settings
-from macro_ai.db.engine import warm_pool
+from macro_ai.core import build_core
 from macro_ai.errors import install_error_handlers
 from macro_ai.health.router import router as health_router
 from macro_ai.lifecycle import Lifecycle
-from macro_ai.openapi import build_openapi
-from macro_ai.services import build_services
 from macro_ai.system.router import router as system_router
-from macro_ai.users.router import router as users_router
 from macro_ai.web.access_log import AccessLog
 from macro_ai.web.allowed_methods import AllowedMethods
 from macro_ai.web.api_key import ApiKeyCheck
@@ -40,9 +41,15 @@ def _rate_limit_store(settings: Settings) -> CounterStore:
     return MemoryStore()
 
 
-def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAPI:
-    services = build_services(settings, lifecycle or Lifecycle())
-    lifecycle, metrics = services.lifecycle, services.metrics
+# Served while the features load: they need neither the ORM nor token verification.
+CORE_ROUTERS = (health_router, system_router)
+
+
+def create_app(
+    settings: Settings, lifecycle: Lifecycle | None = None, *, defer_features: bool = False
+) -> FastAPI:
+    core = build_core(settings, lifecycle or Lifecycle())
+    lifecycle, metrics, features = core.lifecycle, core.metrics, core.features
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,20 +59,19 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
                 metrics.flush()
 
         tasks = [
-            asyncio.create_task(warm_pool(services.engine, settings.database_pool_size)),
-            asyncio.create_task(services.read_pool.warm()),
+            asyncio.create_task(core.read_pool.warm()),
             asyncio.create_task(flush_metrics()),
-            asyncio.create_task(services.revocations.reload_forever()),
+            asyncio.create_task(features.serve(app, core)),
         ]
-        if services.database_url.follows_rotation:
-            tasks.append(asyncio.create_task(services.database_url.refresh_forever()))
+        if core.database_url.follows_rotation:
+            tasks.append(asyncio.create_task(core.database_url.refresh_forever()))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             metrics.flush()
-            await services.close()
+            await (features.services or core).close()
 
     app = FastAPI(
         title="Macro AI API",
@@ -79,17 +85,31 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAP
         # provider check on every request.
         telemetry=TELEMETRY_OFF,
     )
-    app.state.services = services  # the one entry; handlers use macro_ai.deps
+    # The one entry for each; handlers use macro_ai.deps (services) or macro_ai.core.core_of.
+    app.state.core = core
 
     # The routes themselves, not included routers: FastAPI matches an included router lazily, walking
     # it twice on every request (once to match, once to dispatch).
-    for router in (health_router, auth_router, users_router, chats_router, system_router):
+    for router in CORE_ROUTERS:
         app.router.routes.extend(router.routes)
     install_error_handlers(app)
     max_body_bytes = load_contract().max_request_body_bytes
-    app.openapi = lambda: build_openapi(app, max_body_bytes)  # type: ignore[method-assign]
+
+    def openapi() -> dict[str, object]:
+        from macro_ai.openapi import build_openapi  # reads the feature routes' dependencies
+
+        return build_openapi(app, max_body_bytes)
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     app.router.middleware_stack = RouteIndex(app.router)  # type: ignore[assignment]
+    if defer_features:
+        core_paths = {
+            route.path for router in CORE_ROUTERS for route in router.routes if isinstance(route, APIRoute)
+        }
+        features.hold_requests(app, core_paths)
+    else:
+        features.load_now(app, core)
 
     api_key = settings.api_key.get_secret_value().encode()
     app.add_middleware(

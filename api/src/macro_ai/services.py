@@ -1,4 +1,5 @@
-"""The app's services, built once by the app factory and stored once on ``app.state.services``.
+"""The app's services once the features are loaded (``macro_ai.features``): the core services
+(``macro_ai.core``) and what accounts, users and chats need. Stored once on ``app.state.services``.
 
 Handlers reach them through the annotated dependencies in ``macro_ai.deps``; nothing else reads
 ``app.state``.
@@ -6,10 +7,9 @@ Handlers reach them through the annotated dependencies in ``macro_ai.deps``; not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from macro_ai_contract import load_contract
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from macro_ai.ai.provider import ChatProvider, build_provider
 from macro_ai.auth.cognito import CognitoClient
@@ -22,67 +22,49 @@ from macro_ai.auth.revocation import (
 from macro_ai.auth.tokens import TokenVerifier
 from macro_ai.chats.listing import ChatListing
 from macro_ai.chats.streaming import ReplyStreamer
-from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.config.schema import Settings
-from macro_ai.db.engine import create_engine, session_factory
+from macro_ai.core import CoreServices
+from macro_ai.db.engine import Sessions, create_engine
 from macro_ai.db.read_pool import ReadPool
-from macro_ai.db.schema_version import HEAD_REVISIONS
-from macro_ai.health.service import HealthService
-from macro_ai.lifecycle import Lifecycle
-from macro_ai.web.metrics import MetricsRecorder
 
 
 @dataclass(frozen=True)
-class Services:
-    settings: Settings
-    lifecycle: Lifecycle
-    database_url: DatabaseUrl
+class Services(CoreServices):
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    metrics: MetricsRecorder
-    health: HealthService
+    sessions: Sessions
     cognito: CognitoClient
     revocations: RevocationList
     tokens: TokenVerifier
     provider: ChatProvider
     streamer: ReplyStreamer
-    read_pool: ReadPool
     chat_listing: ChatListing
 
     async def close(self) -> None:
         """Close both database pools (at shutdown, and by tests that build apps)."""
-        await self.read_pool.close()
+        await super().close()
         await self.engine.dispose()
 
 
-def _revocation_store(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], reads: ReadPool
-) -> RevocationStore:
+def _revocation_store(settings: Settings, sessions: Sessions, reads: ReadPool) -> RevocationStore:
     if settings.redis_url is not None:
         return RedisRevocationStore(settings.redis_url.get_secret_value())
     return PostgresRevocationStore(sessions, reads)
 
 
-def build_services(settings: Settings, lifecycle: Lifecycle) -> Services:
-    database_url = DatabaseUrl(settings)
-    engine = create_engine(settings, database_url)
-    read_pool = ReadPool(settings, database_url)
-    sessions = session_factory(engine)
-    revocations = RevocationList(_revocation_store(settings, sessions, read_pool))
+def build_services(core: CoreServices) -> Services:
+    settings = core.settings
+    engine = create_engine(settings, core.database_url)
+    sessions = Sessions(engine)
+    revocations = RevocationList(_revocation_store(settings, sessions, core.read_pool))
     provider = build_provider(settings)
     return Services(
-        settings=settings,
-        lifecycle=lifecycle,
-        database_url=database_url,
+        **{field.name: getattr(core, field.name) for field in fields(CoreServices)},
         engine=engine,
         sessions=sessions,
-        metrics=MetricsRecorder(load_contract().service, settings.app_env),
-        health=HealthService(engine, lifecycle, settings, set(HEAD_REVISIONS)),
         cognito=CognitoClient(settings),
         revocations=revocations,
         tokens=TokenVerifier(settings, revocations),
         provider=provider,
         streamer=ReplyStreamer(sessions, provider),
-        read_pool=read_pool,
-        chat_listing=ChatListing(read_pool),
+        chat_listing=ChatListing(core.read_pool),
     )

@@ -16,9 +16,9 @@ from typing import Protocol
 
 import structlog
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from macro_ai.auth.models import RevokedSession
+from macro_ai.db.engine import Sessions
 from macro_ai.db.read_pool import ReadPool
 
 log = structlog.get_logger("macro_ai.auth")
@@ -50,7 +50,7 @@ class PostgresRevocationStore:
     the event loop blocked: a p99 of 50 ms on endpoints that answer in 0.3 ms (docs/benchmarks.md).
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], reads: ReadPool) -> None:
+    def __init__(self, sessions: Sessions, reads: ReadPool) -> None:
         self.sessions = sessions
         self.reads = reads
         self._pruned_at = float("-inf")

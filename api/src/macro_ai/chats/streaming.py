@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import anyio
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from macro_ai.ai.provider import ChatProvider, ChatTurn
 from macro_ai.chats.repository import ChatRepository
+from macro_ai.db.engine import Sessions
 from macro_ai.errors import AppError, NotFoundError
 
 log = structlog.get_logger("macro_ai.chats.stream")
@@ -42,7 +42,7 @@ class StreamTarget:
 
 
 class ReplyStreamer:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], provider: ChatProvider) -> None:
+    def __init__(self, sessions: Sessions, provider: ChatProvider) -> None:
         self.sessions = sessions
         self.provider = provider
 

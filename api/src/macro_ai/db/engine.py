@@ -11,34 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import AsyncIterator
 
-import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.config.schema import Settings
-
-COMMAND_TIMEOUT_SECONDS = 30
-
-
-def asyncpg_dsn(url: str) -> str:
-    """asyncpg wants plain ``postgresql://``; SQLAlchemy-style driver suffixes are dropped."""
-    return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql://", url)
+from macro_ai.db.connection import connect
+from macro_ai.errors import DatabaseBusyError
 
 
 def sqlalchemy_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql+asyncpg://", url)
-
-
-async def connect(settings: Settings, database_url: DatabaseUrl) -> asyncpg.Connection:
-    """A new connection, with the login as it is now (after any rotation). Both pools use it."""
-    return await asyncpg.connect(
-        asyncpg_dsn(database_url.current),
-        timeout=settings.database_connect_timeout_seconds,
-        command_timeout=COMMAND_TIMEOUT_SECONDS,
-        server_settings={"application_name": "macro-ai-api"},
-    )
 
 
 def create_engine(settings: Settings, database_url: DatabaseUrl) -> AsyncEngine:
@@ -52,8 +38,22 @@ def create_engine(settings: Settings, database_url: DatabaseUrl) -> AsyncEngine:
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class Sessions:
+    """ORM sessions on the engine. No connection within the pool timeout is ``DatabaseBusyError``, as
+    on the read pool: one exception (a 503 with Retry-After) for an overloaded database, whichever
+    pool ran dry, and no SQLAlchemy class in the app's error handlers (they are installed before the
+    ORM is imported)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._sessions() as session:
+                yield session
+        except PoolTimeout as error:
+            raise DatabaseBusyError(type(error).__name__) from None
 
 
 async def warm_pool(engine: AsyncEngine, size: int) -> int:

@@ -40,7 +40,7 @@ def downgrade(database_url: str, revision: str) -> None:
 async def current_revision(database_url: str) -> str | None:
     import asyncpg
 
-    from macro_ai.db.engine import asyncpg_dsn
+    from macro_ai.db.connection import asyncpg_dsn
 
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:

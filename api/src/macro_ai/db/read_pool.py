@@ -6,7 +6,7 @@ Why not the engine's pool: every SQLAlchemy async call (checkout, return) runs t
 request's ASGI stack. Measured in process with 50 concurrent requests (docs/benchmarks.md): about
 910 µs of CPU per ``GET /api/chats`` through the engine's pool against about 670 µs through this one.
 
-It opens connections with the same login as the engine (``macro_ai.db.engine.connect``, so an RDS
+It opens connections with the same login as the engine (``macro_ai.db.connection.connect``, so an RDS
 password rotation reaches both) and the same size, so a task holds at most twice
 ``DATABASE_POOL_SIZE`` connections. It is warmed at start; a connection that dies with a database
 restart is closed by asyncpg and replaced on the next acquire. No free connection within the pool
@@ -24,7 +24,7 @@ import asyncpg
 
 from macro_ai.config.database_login import DatabaseUrl
 from macro_ai.config.schema import Settings
-from macro_ai.db.engine import connect
+from macro_ai.db.connection import connect
 from macro_ai.errors import DatabaseBusyError
 
 # The database is away or the connection broke: the request cannot be served now, but may be soon.

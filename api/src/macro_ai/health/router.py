@@ -2,7 +2,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from macro_ai import __version__
-from macro_ai.deps import services_of
+from macro_ai.core import core_of
 from macro_ai.health.config_report import config_report
 from macro_ai.health.schemas import (
     CheckResult,
@@ -22,7 +22,7 @@ _ALIVE = b'{"status":"alive"}'
 
 def _service(request: Request) -> HealthService:
     # A plain call, not a dependency: the health routes are probed constantly and stay lean.
-    return services_of(request).health
+    return core_of(request).health
 
 
 def _results(checks: list[Check]) -> list[CheckResult]:
@@ -70,7 +70,7 @@ async def ready(request: Request) -> JSONBytes:
 @router.get("/detailed", response_model=DetailedStatus, summary="Every check with status and latency")
 async def detailed(request: Request) -> DetailedStatus:
     service = _service(request)
-    checks = [service.shutdown_check(), *await service.database_check()]
+    checks = [service.shutdown_check(), service.features_check(), *await service.database_check()]
     settings = service.settings
     return DetailedStatus(
         status="ok" if all(c.ok for c in checks) else "degraded",

@@ -1,8 +1,12 @@
 """The checks behind the health routes.
 
 Readiness asks one question with a short timeout: can this task serve traffic now? The database
-must answer and be at the migration head, and the process must not be draining. Liveness asks
-nothing of dependencies, so a database outage never makes ECS replace healthy tasks.
+must answer and be at the migration head, the process must not be draining, and the feature routes
+must not have failed to load (while they load, requests for them wait: macro_ai.feature_loader).
+Liveness asks nothing of dependencies, so a database outage never makes ECS replace healthy tasks.
+
+The database is asked through the read pool's plain asyncpg connections: readiness is up before
+SQLAlchemy is imported.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncpg
 
 from macro_ai.config.schema import Settings
+from macro_ai.db.read_pool import ReadPool
+from macro_ai.errors import DatabaseBusyError
+from macro_ai.feature_loader import FeatureLoader
 from macro_ai.lifecycle import Lifecycle
+
+REVISION_QUERY = "SELECT version_num FROM alembic_version"
 
 
 @dataclass(frozen=True)
@@ -28,10 +36,16 @@ class Check:
 
 class HealthService:
     def __init__(
-        self, engine: AsyncEngine, lifecycle: Lifecycle, settings: Settings, head_revisions: set[str]
+        self,
+        reads: ReadPool,
+        lifecycle: Lifecycle,
+        features: FeatureLoader,
+        settings: Settings,
+        head_revisions: set[str],
     ) -> None:
-        self.engine = engine
+        self.reads = reads
         self.lifecycle = lifecycle
+        self.features = features
         self.settings = settings
         self.head_revisions = head_revisions
 
@@ -43,14 +57,13 @@ class HealthService:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.settings.readiness_timeout_seconds):
-                async with self.engine.connect() as connection:
-                    result = await connection.execute(text("SELECT version_num FROM alembic_version"))
-                    revisions = {row[0] for row in result}
+                revisions = {row[0] for row in await self.reads.fetch(REVISION_QUERY)}
         except TimeoutError:
             return self._database_failed(started, "timed out")
-        except Exception as exc:
-            message = "migrations not applied" if "alembic_version" in str(exc) else "unreachable"
-            return self._database_failed(started, message)
+        except asyncpg.UndefinedTableError:
+            return self._database_failed(started, "migrations not applied")
+        except (DatabaseBusyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return self._database_failed(started, "unreachable")
         latency = (time.perf_counter() - started) * 1000
         at_head = revisions == self.head_revisions
         return [
@@ -62,8 +75,12 @@ class HealthService:
         latency = (time.perf_counter() - started) * 1000
         return [Check("database", False, latency, detail), Check("migrations", False, 0.0, "unknown")]
 
+    def features_check(self) -> Check:
+        failed = self.features.failed
+        return Check("features", not failed, 0.0, "failed to load" if failed else self.features.state)
+
     async def readiness(self) -> list[Check]:
         shutdown = self.shutdown_check()
         if not shutdown.ok:  # answer at once: the load balancer should stop sending
             return [shutdown]
-        return [shutdown, *await self.database_check()]
+        return [shutdown, self.features_check(), *await self.database_check()]

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from macro_ai import __version__
-from macro_ai.deps import services_of
+from macro_ai.core import core_of
 from macro_ai.schemas import CamelModel
 from macro_ai.web.direct_route import DirectRoute
 
@@ -78,7 +78,7 @@ _memory = _MemorySample()
 
 
 async def system_info(request: Request) -> Response:
-    services = services_of(request)
+    services = core_of(request)
     body = {
         "version": __version__,
         "environment": services.settings.app_env,

@@ -1,0 +1,148 @@
+"""``macro-ai serve`` answers readiness before the feature routes are loaded, and a request for one of
+them that arrives while they load waits and is served, never a 404 (macro_ai.feature_loader)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from api_support import API_KEY, service_environment, settings_for
+from fastapi import FastAPI
+from macro_ai import feature_loader
+from macro_ai.main import create_app
+from macro_ai.web.route_index import RouteIndex
+from macro_ai_devstack.testing import ServerProcess
+
+KEY = {"X-API-KEY": API_KEY}
+# What the serve path must not import before it is ready: the ORM, token verification and the cookie
+# cipher, and the clients that are created on first use.
+DEFERRED = ("sqlalchemy", "jwt", "cryptography", "boto3", "openai", "alembic", "macro_ai.features")
+
+SERVE_PATH_MODULES = """
+import sys
+from macro_ai.config import load_settings
+import macro_ai.cli, macro_ai.server
+from macro_ai.main import create_app
+create_app(load_settings(), defer_features=True)
+print(" ".join(sys.modules))
+"""
+
+
+def test_the_serve_path_imports_none_of_the_feature_modules(migrated_database: str) -> None:
+    environment = service_environment(migrated_database)
+    imported = subprocess.run(
+        [sys.executable, "-c", SERVE_PATH_MODULES],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    early = sorted(name for name in imported if name.split(".")[0] in DEFERRED or name in DEFERRED)
+    assert early == []
+    assert "macro_ai.health.router" in imported  # and it did build the app
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in process with its lifespan running (the features load in it), and a client."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=KEY
+        ) as client:
+            yield client
+
+
+@pytest.fixture
+def held_load(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The features' load, held in its worker thread until the test sets the event."""
+    release = threading.Event()
+    real: Callable[..., Any] = feature_loader._prepare
+
+    def held(core: Any) -> Any:
+        assert release.wait(timeout=30)
+        return real(core)
+
+    monkeypatch.setattr(feature_loader, "_prepare", held)
+    return release
+
+
+async def _ready(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
+    answer = await client.get("/api/health/ready")
+    return answer.status_code, {check["name"]: check["detail"] for check in answer.json()["checks"]}
+
+
+async def test_a_request_that_arrives_while_the_features_load_waits_and_is_served(
+    migrated_database: str, held_load: threading.Event
+) -> None:
+    app = create_app(settings_for(service_environment(migrated_database)), defer_features=True)
+    async with _serving(app) as client:
+        status, checks = await _ready(client)
+        assert (status, checks["features"], checks["database"]) == (200, "loading", "reachable")
+        assert (await client.get("/api/system-info")).status_code == 200  # a core route: no wait
+
+        waiting = asyncio.create_task(client.get("/api/users/me"))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # held at the gate, not answered 404
+
+        held_load.set()
+        answer = await asyncio.wait_for(waiting, timeout=30)
+        assert (answer.status_code, answer.json()["message"]) == (401, "Authentication required")
+        assert (await _ready(client))[1]["features"] == "loaded"
+        # The gate is gone once the features are in: the router's own index serves from now on.
+        assert isinstance(app.router.middleware_stack, RouteIndex)
+        document = (await client.get("/api/openapi.json")).json()
+        assert {"/api/chats", "/api/users/me", "/api/system-info", "/api/health/ready"} <= set(
+            document["paths"]
+        )
+
+
+async def test_features_that_fail_to_load_fail_readiness_and_their_requests(
+    migrated_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_: Any) -> Any:
+        raise ImportError("a module the features need is missing")
+
+    monkeypatch.setattr(feature_loader, "_prepare", broken)
+    app = create_app(settings_for(service_environment(migrated_database)), defer_features=True)
+    async with _serving(app) as client:
+        await asyncio.sleep(0.1)  # the load task runs and fails
+        answer = await client.get("/api/health/ready")
+        assert answer.status_code == 503
+        assert {"name": "features", "status": "fail"}.items() <= answer.json()["checks"][1].items()
+        refused = await client.get("/api/users/me")
+        assert (refused.status_code, refused.json()["type"]) == (503, "ServiceUnavailable")
+        assert (await client.get("/api/health/live")).status_code == 200
+
+
+def test_the_server_serves_feature_routes_from_its_first_ready_answer(
+    migrated_database: str, tmp_path: Path
+) -> None:
+    """The real ``macro-ai serve``: readiness is polled every 2 ms, and at its first 200 (the features
+    still loading) requests for feature routes go out at once. Each gets its route's own answer."""
+    server = ServerProcess(service_environment(migrated_database), tmp_path / "server.log")
+    server.start(wait_path="/api/health/live")
+    try:
+        with httpx.Client(base_url=server.url, headers=KEY, timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while (ready := client.get("/api/health/ready")).status_code != 200:
+                assert time.monotonic() < deadline, server.output()
+                time.sleep(0.002)
+            answers = [
+                client.get("/api/users/me").status_code,
+                client.post("/api/auth/login", json={}).status_code,
+                client.get("/api/chats").status_code,
+            ]
+        assert {check["name"]: check["detail"] for check in ready.json()["checks"]}["features"] == "loading"
+        assert answers == [401, 422, 401]
+    finally:
+        server.stop()
