@@ -115,7 +115,8 @@ async def test_features_that_fail_to_load_fail_readiness_and_their_requests(
     monkeypatch.setattr(feature_loader, "_prepare", broken)
     app = create_app(settings_for(service_environment(migrated_database)), defer_features=True)
     async with _serving(app) as client:
-        await asyncio.sleep(0.1)  # the load task runs and fails
+        with pytest.raises(feature_loader.FeaturesUnavailableError):
+            await asyncio.wait_for(app.state.core.features.wait(), timeout=30)  # the load has failed
         answer = await client.get("/api/health/ready")
         assert answer.status_code == 503
         assert {"name": "features", "status": "fail"}.items() <= answer.json()["checks"][1].items()

@@ -29,12 +29,14 @@ class Features:
     routes: list[BaseRoute]
 
     async def background(self) -> None:
-        """Until cancelled: the engine's pool warmed once, the revocation list reloaded every 2 s."""
+        """Until cancelled: the revocation list reloaded every 2 s, beside a one-off warm-up of the
+        engine's pool (its own task: nothing it does can stop the reload)."""
         services = self.services
-        await asyncio.gather(
-            warm_pool(services.engine, services.settings.database_pool_size),
-            services.revocations.reload_forever(),
-        )
+        warm = asyncio.create_task(warm_pool(services.engine, services.settings.database_pool_size))
+        try:
+            await services.revocations.reload_forever()
+        finally:
+            warm.cancel()
 
 
 def load(core: CoreServices) -> Features:
