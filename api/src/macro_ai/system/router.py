@@ -78,11 +78,11 @@ _memory = _MemorySample()
 
 
 async def system_info(request: Request) -> Response:
-    services = core_of(request)
+    core = core_of(request)
     body = {
         "version": __version__,
-        "environment": services.settings.app_env,
-        "uptimeSeconds": round(services.lifecycle.uptime_seconds, 3),
+        "environment": core.settings.app_env,
+        "uptimeSeconds": round(core.lifecycle.uptime_seconds, 3),
         "runtime": {**_RUNTIME, "pid": os.getpid()},
         "memory": _memory.current(),
     }
