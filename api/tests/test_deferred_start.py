@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from api_support import API_KEY, service_environment, settings_for
+from api_support import API_KEY, bearer, service_environment, settings_for, signed_in
 from fastapi import FastAPI
 from macro_ai import feature_loader
+from macro_ai.auth.revocation import PostgresRevocationStore
 from macro_ai.main import create_app
 from macro_ai.web.route_index import RouteIndex
 from macro_ai_devstack.testing import ServerProcess
@@ -123,6 +124,37 @@ async def test_features_that_fail_to_load_fail_readiness_and_their_requests(
         refused = await client.get("/api/users/me")
         assert (refused.status_code, refused.json()["type"]) == (503, "ServiceUnavailable")
         assert (await client.get("/api/health/live")).status_code == 200
+
+
+async def test_a_new_task_refuses_a_token_revoked_elsewhere_from_its_first_request(
+    auth_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feature routes go in only once the revocation list is loaded: here the new task's store
+    answers only when the test says so, and the request waits for it instead of slipping through."""
+    environment = {**auth_env, "READINESS_TIMEOUT_SECONDS": "10"}  # the first reload's bound
+    elsewhere = create_app(settings_for(environment))
+    transport = httpx.ASGITransport(app=elsewhere)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=KEY) as one:
+        user = await signed_in(one)
+        assert (await one.post("/api/auth/logout", headers=bearer(user))).status_code == 200
+    await elsewhere.state.services.close()
+
+    release = asyncio.Event()
+    active = PostgresRevocationStore.active
+
+    async def held(store: PostgresRevocationStore, now: int) -> set[str]:
+        await release.wait()
+        return await active(store, now)
+
+    monkeypatch.setattr(PostgresRevocationStore, "active", held)
+    app = create_app(settings_for(environment), defer_features=True)
+    async with _serving(app) as client:
+        asking = asyncio.create_task(client.get("/api/chats", headers=bearer(user)))
+        await asyncio.sleep(0.5)
+        assert not asking.done()  # not answered from an empty list
+        release.set()
+        refused = await asyncio.wait_for(asking, timeout=30)
+        assert (refused.status_code, refused.json()["message"]) == (401, "Session ended; please log in again")
 
 
 def test_the_server_serves_feature_routes_from_its_first_ready_answer(

@@ -4,7 +4,8 @@ listens.
 They import SQLAlchemy, PyJWT and cryptography: about 0.3 s of a 0.9 s start on this machine, before
 any of them can serve (docs/benchmarks.md). ``macro-ai serve`` therefore starts with the core alone
 (health, system-info, the edge, the read pool), answers readiness, and imports the features in a
-worker thread while the event loop keeps serving. A request for a feature route that arrives before
+worker thread while the event loop keeps serving; they go in once the revocation list is loaded, so a
+new task never accepts a token revoked elsewhere. A request for a feature route that arrives before
 they are in place waits for them behind a gate, then is served as usual; the gate is removed once
 they are installed, so it costs nothing after start-up. A load balancer needs several passing health
 checks before it sends traffic (``service-contract.json``), far longer than the load.
@@ -67,8 +68,11 @@ class FeatureLoader:
         background work (pool warm-up, the revocation list's reload) until cancelled."""
         if self.loaded is None:
             try:
-                # The import and the build in a thread; the routes are installed on the event loop.
-                self._install(app, await asyncio.to_thread(_prepare, core))
+                # The import and the build in a thread; the routes are installed on the event loop,
+                # once the revocation list is in.
+                features = await asyncio.to_thread(_prepare, core)
+                await features.first_reload()
+                self._install(app, features)
             except Exception as error:
                 self.failed = True
                 self._done.set()

@@ -7,6 +7,7 @@ when. Nothing on the core path (``macro_ai.core``, ``macro_ai.main``) imports it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from starlette.routing import BaseRoute
@@ -27,6 +28,15 @@ class Features:
     # The routes themselves, not included routers: FastAPI matches an included router lazily, walking
     # it twice on every request (once to match, once to dispatch).
     routes: list[BaseRoute]
+
+    async def first_reload(self) -> None:
+        """The revocation list as the store has it now, before the routes take a request: a new task
+        refuses a token revoked on another from its first request. With the store away (or slower than
+        the readiness timeout) the routes go in anyway: readiness shows the database, and the reload
+        loop keeps trying and says so."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self.services.settings.readiness_timeout_seconds):
+                await self.services.revocations.reload()
 
     async def background(self) -> None:
         """Until cancelled: the revocation list reloaded every 2 s, beside a one-off warm-up of the
