@@ -1,5 +1,6 @@
-"""``macro-ai serve`` answers readiness before the feature routes are loaded, and a request for one of
-them that arrives while they load waits and is served, never a 404 (macro_ai.feature_loader)."""
+"""``macro-ai serve`` answers readiness before the feature routes are loaded. A request for one of them
+that arrives while they load waits and is served, never a 404, and never before the revocation list
+is in (macro_ai.feature_loader)."""
 
 from __future__ import annotations
 
