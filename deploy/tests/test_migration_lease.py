@@ -8,6 +8,7 @@ import contextlib
 import json
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from macro_ai_contract.outputs import migration_record_parameter
@@ -35,6 +36,26 @@ class MemoryRecord:
 
     def delete(self) -> None:
         self.value = None
+
+
+class ReadBefore:
+    """The shared record, except that the first read returns it as it was when this view was made."""
+
+    def __init__(self, shared: MemoryRecord) -> None:
+        self.shared, self.earlier = shared, shared.value
+
+    def create(self, value: str) -> bool:
+        return self.shared.create(value)
+
+    def read(self) -> str | None:
+        earlier, self.earlier = self.earlier, None
+        return earlier if earlier is not None else self.shared.read()
+
+    def put(self, value: str) -> None:
+        self.shared.put(value)
+
+    def delete(self) -> None:
+        self.shared.delete()
 
 
 PLAN = Plan(check_interval_seconds=30)
@@ -75,6 +96,24 @@ def test_two_runs_never_both_hold_the_lease(program):
             current, _ = parse(store.read())
             assert current is not None
             assert current.run_id == r.record.run_id
+
+
+def test_two_runs_taking_over_the_same_dead_run_do_not_both_win():
+    """Both read the dead record; the second deletes the first's fresh record and creates its own while
+    the first settles. Create-if-absent alone let both hold the lease; the read after the settle does not."""
+    store = MemoryRecord()
+    Lease(store, "dead").acquire(PLAN, 0, 1, 0.0, "stepped", steal=False)
+    later = 1000.0  # long past the dead run's heartbeat
+    second = Lease(ReadBefore(store), "second")  # it read the dead record before the first's create
+    first = Lease(store, "first", settle=lambda: second.acquire(PLAN, 0, 1, later, "stepped", steal=True))
+
+    with pytest.raises(LeaseHeld, match="at the same moment"):
+        first.acquire(PLAN, 0, 1, later, "stepped", steal=True)
+    assert first.record is None
+    assert second.record is not None
+    current, _ = parse(store.read())
+    assert current is not None
+    assert current.run_id == second.record.run_id
 
 
 def test_safety_net_note_survives_heartbeats():

@@ -6,12 +6,18 @@ what a later run needs to resume faithfully (the plan, the step reached, the sca
 before the run raised it) and a heartbeat; a run whose heartbeat is older than `stale_after` seconds is dead,
 and only then may another run take the lease over, with --steal. The AWS-side safety net writes its reason
 under `safetyNet` in the same record; every write here is read-modify-write, so that key survives.
+
+A takeover cannot be create-if-absent alone: the old record must go first, and two runs taking over the
+same dead run could each delete the other's fresh record and both create one. So a takeover settles
+(`TAKEOVER_SETTLE_SECONDS`, far longer than the read, delete and create of a rival that read the same
+dead record) and reads the record again: only the run whose record survived holds the lease.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -145,9 +151,13 @@ def stale_after(plan: Plan) -> float:
     return max(90.0, 3 * plan.check_interval_seconds)
 
 
+TAKEOVER_SETTLE_SECONDS = 5.0
+
+
 class Lease:
-    def __init__(self, store: RecordStore, owner: str) -> None:
-        self.store, self.owner = store, owner
+    def __init__(self, store: RecordStore, owner: str, settle: Callable[[], None] = lambda: None) -> None:
+        """``settle`` waits ``TAKEOVER_SETTLE_SECONDS`` after a takeover (the runtime's clock)."""
+        self.store, self.owner, self.settle = store, owner, settle
         self.record: RunRecord | None = None
         self.lost_to: str = ""
         self.stolen_from: str = ""  # set when acquire() took over a dead run
@@ -200,6 +210,10 @@ class Lease:
         # the old document is no lease (dead run, or only the safety net's note): replace it, create-if-absent
         self.store.delete()
         if not self.store.create(json.dumps(mine.to_json())):
+            raise LeaseHeld("another migration took the lease at the same moment: try again")
+        self.settle()
+        survivor, _ = parse(self.store.read())
+        if survivor is None or survivor.run_id != mine.run_id:
             raise LeaseHeld("another migration took the lease at the same moment: try again")
         self.record = mine
         return mine

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from macro_ai_contract.outputs import StackOutput, migration_record_parameter
 
 from macro_ai_deploy.aws.records import SsmRecord
-from macro_ai_deploy.migration.lease import Lease
+from macro_ai_deploy.migration.lease import TAKEOVER_SETTLE_SECONDS, Lease
 from macro_ai_deploy.migration.target import MigrationTarget
 from macro_ai_deploy.rollout import Event, Mode, Phase, Plan, Result, Rollout
 from macro_ai_deploy.runtime import Runtime
@@ -33,7 +33,7 @@ def default_owner() -> str:
 
 def lease_for(rt: Runtime, target: MigrationTarget) -> Lease:
     store = SsmRecord(rt.aws.client("ssm"), migration_record_parameter(target.env.stack_name))
-    return Lease(store, rt.owner or default_owner())
+    return Lease(store, rt.owner or default_owner(), lambda: rt.clock.sleep(TAKEOVER_SETTLE_SECONDS))
 
 
 @dataclass
