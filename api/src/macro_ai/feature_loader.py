@@ -50,6 +50,8 @@ class FeatureLoader:
 
     @property
     def state(self) -> str:
+        if self.failed:
+            return "failed to load"
         return "loaded" if self.loaded is not None else "loading"
 
     @property

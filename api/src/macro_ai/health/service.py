@@ -62,7 +62,7 @@ class HealthService:
             return self._database_failed(started, "timed out")
         except asyncpg.UndefinedTableError:
             return self._database_failed(started, "migrations not applied")
-        except (DatabaseBusyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (DatabaseBusyError, asyncpg.PostgresError):  # the read pool's "away", or any refusal
             return self._database_failed(started, "unreachable")
         latency = (time.perf_counter() - started) * 1000
         at_head = revisions == self.head_revisions
@@ -76,8 +76,7 @@ class HealthService:
         return [Check("database", False, latency, detail), Check("migrations", False, 0.0, "unknown")]
 
     def features_check(self) -> Check:
-        failed = self.features.failed
-        return Check("features", not failed, 0.0, "failed to load" if failed else self.features.state)
+        return Check("features", not self.features.failed, 0.0, self.features.state)
 
     async def readiness(self) -> list[Check]:
         shutdown = self.shutdown_check()
