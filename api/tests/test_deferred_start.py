@@ -78,9 +78,14 @@ def held_load(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     return release
 
 
+def _details(readiness: httpx.Response) -> dict[str, str]:
+    """Each readiness check's detail, by the check's name."""
+    return {check["name"]: check["detail"] for check in readiness.json()["checks"]}
+
+
 async def _ready(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
     answer = await client.get("/api/health/ready")
-    return answer.status_code, {check["name"]: check["detail"] for check in answer.json()["checks"]}
+    return answer.status_code, _details(answer)
 
 
 async def test_a_request_that_arrives_while_the_features_load_waits_and_is_served(
@@ -176,7 +181,7 @@ def test_the_server_serves_feature_routes_from_its_first_ready_answer(
                 client.post("/api/auth/login", json={}).status_code,
                 client.get("/api/chats").status_code,
             ]
-        assert {check["name"]: check["detail"] for check in ready.json()["checks"]}["features"] == "loading"
+        assert _details(ready)["features"] == "loading"
         assert answers == [401, 422, 401]
     finally:
         server.stop()
