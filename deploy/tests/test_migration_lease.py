@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from macro_ai_contract.outputs import migration_record_parameter
-from macro_ai_deploy.migration.lease import Lease, LeaseHeld, RunRecord, StoredPlan, parse
+from macro_ai_deploy.aws.records import SsmRecord
+from macro_ai_deploy.migration.lease import Lease, LeaseHeld, RecordStore, RunRecord, StoredPlan, parse
 from macro_ai_deploy.rollout import Plan
 
 
@@ -41,8 +42,8 @@ class MemoryRecord:
 class ReadBefore:
     """The shared record, except that the first read returns it as it was when this view was made."""
 
-    def __init__(self, shared: MemoryRecord) -> None:
-        self.shared, self.earlier = shared, shared.value
+    def __init__(self, shared: RecordStore) -> None:
+        self.shared, self.earlier = shared, shared.read()
 
     def create(self, value: str) -> bool:
         return self.shared.create(value)
@@ -98,10 +99,17 @@ def test_two_runs_never_both_hold_the_lease(program):
             assert current.run_id == r.record.run_id
 
 
-def test_two_runs_taking_over_the_same_dead_run_do_not_both_win():
+@pytest.fixture(params=["in memory", "Parameter Store (moto)"])
+def record(request: pytest.FixtureRequest) -> RecordStore:
+    if request.param == "in memory":
+        return MemoryRecord()
+    return SsmRecord(request.getfixturevalue("aws_client")("ssm"), "/macro-ai/test/migration-record")
+
+
+def test_two_runs_taking_over_the_same_dead_run_do_not_both_win(record: RecordStore):
     """Both read the dead record; the second deletes the first's fresh record and creates its own while
     the first settles. Create-if-absent alone let both hold the lease; the read after the settle does not."""
-    store = MemoryRecord()
+    store = record
     Lease(store, "dead").acquire(PLAN, 0, 1, 0.0, "stepped", steal=False)
     later = 1000.0  # long past the dead run's heartbeat
     second = Lease(ReadBefore(store), "second")  # it read the dead record before the first's create
